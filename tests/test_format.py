@@ -1,0 +1,228 @@
+"""data.hy / id.txt: round trips, splits, the cache, and every bad input."""
+
+import os
+import time
+
+import h5py
+import numpy as np
+import pytest
+
+from ssgan_tf.data import format as data_format
+from ssgan_tf.errors import UserError
+
+from conftest import write_tiny_dataset
+
+
+def write_original_style(path, examples, file_name="data.hy", ids=None):
+    """Writes a file the way the original repository did: h5py's high-level
+    API, one group per id. `examples` maps id -> (image, label)."""
+    os.makedirs(path, exist_ok=True)
+    with h5py.File(os.path.join(path, file_name), "w") as f:
+        for example_id, (image, label) in examples.items():
+            group = f.create_group(example_id)
+            group["image"] = image
+            group["label"] = label
+    with open(os.path.join(path, "id.txt"), "w") as f:
+        f.write("".join(f"{i}\n" for i in (list(examples) if ids is None else ids)))
+
+
+def good_examples(count=10, shape=(6, 5, 1), num_class=3):
+    examples = {}
+    for i in range(count):
+        label = np.zeros(num_class)
+        label[i % num_class] = 1
+        examples[str(i)] = (np.full(shape, i, np.uint8), label)
+    return examples
+
+
+@pytest.mark.parametrize("file_name", ["data.hy", "data.hdf5"])
+def test_reads_original_files_under_either_name(tmp_path, file_name):
+    write_original_style(str(tmp_path / "own"), good_examples(), file_name)
+    dataset = data_format.load_dataset(str(tmp_path), "own")
+    assert dataset.ids == [str(i) for i in range(10)]
+    assert dataset.images.shape == (10, 6, 5, 1)
+    assert dataset.images.dtype == np.uint8
+    np.testing.assert_array_equal(dataset.images[:, 0, 0, 0], np.arange(10))
+    np.testing.assert_array_equal(dataset.labels, np.arange(10) % 3)
+    assert dataset.num_class == 3
+
+
+def test_write_then_read_round_trip(tmp_path):
+    path, ids, images, labels = write_tiny_dataset(tmp_path, shape=(7, 9, 3))
+    assert os.path.isfile(os.path.join(path, "data.hy"))
+    # The file is in the original format: one group per id.
+    with h5py.File(os.path.join(path, "data.hy"), "r") as f:
+        assert f[ids[3]]["image"].shape == (7, 9, 3)
+        np.testing.assert_array_equal(f[ids[3]]["image"][()], images[3])
+        one_hot = f[ids[3]]["label"][()]
+        assert one_hot.sum() == 1 and one_hot.argmax() == labels[3]
+    import shutil
+    shutil.rmtree(os.path.join(path, data_format.CACHE_DIR))  # read the groups
+    dataset = data_format.load_dataset(str(tmp_path), "tiny")
+    np.testing.assert_array_equal(dataset.images, images)
+    np.testing.assert_array_equal(dataset.labels, labels)
+    assert dataset.ids == ids
+
+
+def test_original_split_rule(tmp_path):
+    path, ids, _, _ = write_tiny_dataset(tmp_path, count=25)
+    splits = data_format.split_ids(path, ids)
+    expected = list(ids)
+    np.random.RandomState(123).shuffle(expected)
+    assert splits["train"] == expected[:20]
+    assert splits["test"] == expected[20:]
+
+
+def test_official_split_files_are_used(tmp_path):
+    path, ids, _, labels = write_tiny_dataset(tmp_path, count=20, splits=True)
+    test = data_format.load_split(str(tmp_path), "tiny", "test")
+    assert test.ids == ids[15:]
+    np.testing.assert_array_equal(test.labels, labels[15:])
+    assert len(data_format.load_split(str(tmp_path), "tiny", "train")) == 15
+
+
+def test_folder_name_in_lower_case_is_found(tmp_path):
+    write_tiny_dataset(tmp_path, name="mnist")
+    assert len(data_format.load_dataset(str(tmp_path), "MNIST")) == 40
+
+
+def test_cache_is_rebuilt_when_the_file_changes(tmp_path):
+    path = str(tmp_path / "own")
+    write_original_style(path, good_examples())
+    first = data_format.load_dataset(str(tmp_path), "own")
+    assert first.images[4, 0, 0, 0] == 4
+    assert os.path.isfile(os.path.join(path, ".cache", "meta.json"))
+    time.sleep(0.01)
+    with h5py.File(os.path.join(path, "data.hy"), "a") as f:
+        del f["4"]["image"]
+        f["4"]["image"] = np.full((6, 5, 1), 99, np.uint8)
+    second = data_format.load_dataset(str(tmp_path), "own")
+    assert second.images[4, 0, 0, 0] == 99
+
+
+def test_cache_is_rebuilt_when_id_txt_changes(tmp_path):
+    path = str(tmp_path / "own")
+    write_original_style(path, good_examples())
+    data_format.load_dataset(str(tmp_path), "own")
+    with open(os.path.join(path, "id.txt"), "w") as f:
+        f.write("7\n2\n")
+    dataset = data_format.load_dataset(str(tmp_path), "own")
+    assert dataset.ids == ["7", "2"]
+    np.testing.assert_array_equal(dataset.images[:, 0, 0, 0], [7, 2])
+
+
+# ------------------------------------------------------------------ bad input
+
+
+def expect_error(tmp_path, *fragments, name="own"):
+    with pytest.raises(UserError) as info:
+        data_format.load_dataset(str(tmp_path), name)
+    message = str(info.value)
+    assert "\n" not in message
+    for fragment in fragments:
+        assert fragment in message, message
+    return message
+
+
+def test_missing_folder(tmp_path):
+    expect_error(tmp_path, "dataset folder", "nothere", name="nothere")
+
+
+def test_missing_id_txt(tmp_path):
+    write_original_style(str(tmp_path / "own"), good_examples())
+    os.remove(tmp_path / "own" / "id.txt")
+    expect_error(tmp_path, "id.txt", "not found")
+
+
+def test_empty_id_txt(tmp_path):
+    write_original_style(str(tmp_path / "own"), good_examples(), ids=[])
+    expect_error(tmp_path, "id.txt", "lists no ids")
+
+
+def test_missing_data_file(tmp_path):
+    write_original_style(str(tmp_path / "own"), good_examples())
+    os.remove(tmp_path / "own" / "data.hy")
+    expect_error(tmp_path, "data.hy", "not found")
+
+
+def test_listed_id_absent_from_file(tmp_path):
+    write_original_style(str(tmp_path / "own"), good_examples(),
+                         ids=["0", "1", "ghost"])
+    expect_error(tmp_path, "data.hy", "'ghost'", "absent")
+
+
+def test_image_of_wrong_rank(tmp_path):
+    examples = good_examples()
+    examples["3"] = (np.zeros((6, 5), np.uint8), examples["3"][1])
+    write_original_style(str(tmp_path / "own"), examples)
+    expect_error(tmp_path, "data.hy", "'3'", "shape")
+
+
+def test_images_of_differing_shapes(tmp_path):
+    examples = good_examples()
+    examples["5"] = (np.zeros((6, 6, 1), np.uint8), examples["5"][1])
+    write_original_style(str(tmp_path / "own"), examples)
+    expect_error(tmp_path, "data.hy", "'5'", "(6, 6, 1)")
+
+
+def test_non_uint8_images(tmp_path):
+    examples = good_examples()
+    examples["2"] = (examples["2"][0].astype(np.float32), examples["2"][1])
+    write_original_style(str(tmp_path / "own"), examples)
+    expect_error(tmp_path, "data.hy", "'2'", "float32", "uint8")
+
+
+@pytest.mark.parametrize("bad_label", [[0.5, 0.5, 0.0], [1.0, 1.0, 0.0],
+                                       [0.0, 0.0, 0.0], [2.0, 0.0, 0.0]])
+def test_labels_not_one_hot(tmp_path, bad_label):
+    examples = good_examples()
+    examples["6"] = (examples["6"][0], np.asarray(bad_label))
+    write_original_style(str(tmp_path / "own"), examples)
+    expect_error(tmp_path, "data.hy", "'6'", "not one-hot")
+
+
+def test_labels_of_differing_length(tmp_path):
+    examples = good_examples()
+    examples["7"] = (examples["7"][0], np.asarray([0.0, 1.0, 0.0, 0.0]))
+    write_original_style(str(tmp_path / "own"), examples)
+    expect_error(tmp_path, "data.hy", "'7'", "label")
+
+
+def test_corrupt_hdf5(tmp_path):
+    write_original_style(str(tmp_path / "own"), good_examples())
+    with open(tmp_path / "own" / "data.hy", "wb") as f:
+        f.write(b"this is not an HDF5 file" * 100)
+    expect_error(tmp_path, "data.hy", "corrupt or truncated")
+
+
+def test_truncated_hdf5(tmp_path):
+    path, _, _, _ = write_tiny_dataset(tmp_path, name="own", count=200)
+    import shutil
+    shutil.rmtree(os.path.join(path, ".cache"))
+    data_file = os.path.join(path, "data.hy")
+    size = os.path.getsize(data_file)
+    with open(data_file, "r+b") as f:
+        f.truncate(size // 2)
+    expect_error(tmp_path, "data.hy", "corrupt or truncated")
+
+
+def test_unknown_ids_in_a_selection_are_listed(tmp_path):
+    write_tiny_dataset(tmp_path)
+    dataset = data_format.load_dataset(str(tmp_path), "tiny")
+    with pytest.raises(UserError) as info:
+        data_format.select_ids(dataset, ["ex0001", "nope1", "nope2"],
+                               "--data_id")
+    assert "--data_id" in str(info.value) and "'nope1'" in str(info.value)
+
+
+def test_write_is_atomic_when_interrupted(tmp_path, monkeypatch):
+    path, _, images, labels = write_tiny_dataset(tmp_path, name="own")
+    before = open(os.path.join(path, "data.hy"), "rb").read()
+
+    def explode(*args, **kwargs):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(data_format, "_write_lines_atomic", explode)
+    with pytest.raises(KeyboardInterrupt):
+        data_format.write_dataset(path, [f"n{i}" for i in range(40)], images,
+                                  labels)
+    assert open(os.path.join(path, "data.hy"), "rb").read() == before
