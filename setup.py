@@ -13,6 +13,7 @@ setup(
     packages=find_packages(include=["ssgan_tf", "ssgan_tf.*"]),
     install_requires=[
         "tensorflow>=2.16",
+        "tensorboard>=2.16",  # tf.summary and `tensorboard --logdir`; TF 2.21 no longer pulls it in
         "tensorflow-datasets>=4.9",
         "h5py>=3.8",
         "numpy>=1.24",

@@ -31,12 +31,31 @@ def join_multi_values(argv: Sequence[str], names: Sequence[str]) -> list:
     return out
 
 
+def join_bool_values(argv: Sequence[str], names: Sequence[str]) -> list:
+    """`--dump_result True` (the original's str2bool flags) becomes
+    `--dump_result=True`; a bare `--dump_result` still means true."""
+    out, argv = [], list(argv)
+    index = 0
+    while index < len(argv):
+        token = argv[index]
+        if (token.startswith("--") and token[2:] in names
+                and index + 1 < len(argv)
+                and argv[index + 1].lower() in ("true", "false")):
+            out.append(f"{token}={argv[index + 1].lower()}")
+            index += 2
+            continue
+        out.append(token)
+        index += 1
+    return out
+
+
 def run(main: Callable, multi_value_flags: Sequence[str] = (),
-        argv: Sequence[str] = None):
+        bool_flags: Sequence[str] = (), argv: Sequence[str] = None):
     """Runs an absl `main`; a UserError becomes one line on stderr and exit 2."""
     from absl import app  # pylint: disable=import-outside-toplevel
     argv = join_multi_values(sys.argv if argv is None else argv,
                              multi_value_flags)
+    argv = join_bool_values(argv, bool_flags)
 
     def guarded(args):
         try:

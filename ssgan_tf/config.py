@@ -1,0 +1,207 @@
+"""The one configuration object, its flags, and the paper's presets.
+
+Every field carries its help text; `define_flags` turns the fields into absl
+flags (the CLIs call it) and `from_flags` builds the frozen Config back from
+parsed flag values, so the library never reads FLAGS itself.
+"""
+
+import dataclasses
+import json
+from typing import Any, Dict, Optional
+
+from ssgan_tf.errors import UserError
+
+
+def _field(default, help_text, choices=None):
+    return dataclasses.field(default=default,
+                             metadata={"help": help_text, "choices": choices})
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    """Everything a training or evaluation run needs; saved as config.json."""
+
+    # --- data
+    dataset: str = _field("CIFAR10", "Dataset folder name under --dataset_dir "
+                          "(MNIST, SVHN, CIFAR10 or your own).")
+    dataset_dir: str = _field("datasets", "Folder holding one sub-folder per "
+                              "dataset (data.hy + id.txt).")
+    max_sample: int = _field(0, "Number of training examples the model can see "
+                             "(the first N of the training split); 0: all. The "
+                             "original's default of 5000 did nothing.")
+    num_labeled: int = _field(0, "Training examples whose labels the model sees, "
+                              "class-balanced and chosen by --seed; 0: all "
+                              "(the original's behaviour).")
+    # --- run
+    prefix: str = _field("default", "First part of the run-folder name.")
+    train_dir: str = _field("train_dir", "Where run folders are created.")
+    checkpoint: Optional[str] = _field(None, "Resume from a `model-<step>` "
+                                       "prefix or a run folder (its latest).")
+    seed: int = _field(123, "Seed of the labeled subset, the noise and the "
+                       "initial weights.")
+    # --- model
+    model: str = _field("original", "Networks: the original repository's, the "
+                        "Improved-GAN paper's, or Odena's SGAN.",
+                        ["original", "improved_gan", "sgan"])
+    batch_size: int = _field(32, "Global batch size (split across replicas).")
+    n_z: int = _field(128, "Size of the generator's uniform noise vector.")
+    norm_type: str = _field("batch", "Normalization in the original networks.",
+                            ["batch", "instance", "none", "None"])
+    deconv_type: str = _field("bilinear", "Generator upsampling: resize then "
+                              "3x3 conv (bilinear, nn) or transposed conv.",
+                              ["bilinear", "nn", "transpose"])
+    d_loss: str = _field("original", "Discriminator loss: the original's N+1 "
+                         "softmax with label smoothing, or Salimans et al.'s.",
+                         ["original", "improved_gan"])
+    g_loss: str = _field("original", "Generator loss: the original's log p(fake) "
+                         "plus annealed reconstruction, or feature matching.",
+                         ["original", "feature_matching"])
+    # --- optimization
+    max_training_steps: int = _field(20000, "Training steps (each: one D "
+                                     "update and --update_rate G updates).")
+    learning_rate_g: float = _field(1e-4, "Generator learning rate (Adam).")
+    learning_rate_d: float = _field(1e-4, "Discriminator learning rate (Adam).")
+    update_rate: int = _field(1, "Generator updates per discriminator update.")
+    adam_beta1: float = _field(0.5, "Adam's beta1 for both networks.")
+    clip_norm: float = _field(20.0, "Gradients are clipped to this global norm, "
+                              "as the original did.")
+    label_smoothing_alpha: float = _field(0.9, "One-sided label smoothing: the "
+                                          "fake-class target of generated "
+                                          "images; (1 - alpha)/N on each real "
+                                          "class.")
+    recon_weight_scale: float = _field(10.0, "Initial weight of the generator's "
+                                       "reconstruction (Huber) term.")
+    recon_anneal_steps: int = _field(1500, "The reconstruction weight falls "
+                                     "linearly to 0 over these steps.")
+    lr_decay_fraction: float = _field(0.0, "Learning rates decay linearly to 0 "
+                                      "over this last fraction of training "
+                                      "(the paper: 1/3); 0: constant.")
+    ema_decay: float = _field(0.0, "Exponential moving average of D's weights, "
+                              "used for evaluation; 0: off (the paper: 0.9999).")
+    steps_per_call: int = _field(20, "Training steps run inside one "
+                                 "tf.function call.")
+    # --- logging
+    log_step: int = _field(10, "Print the losses every N steps.")
+    write_summary_step: int = _field(100, "Write TensorBoard summaries every N "
+                                     "steps.")
+    ckpt_save_step: int = _field(1000, "Save a checkpoint every N steps.")
+    test_sample_step: int = _field(100, "Measure test accuracy every N steps.")
+    output_save_step: int = _field(1000, "Save a grid of generated samples "
+                                   "every N steps.")
+    dump_result: bool = _field(False, "Also write each saved generated batch to "
+                               "g_img_<step>.hy (HDF5), as the original.")
+    debug: bool = _field(False, "Run eagerly (no tf.function) for debugging.")
+    # --- scale-out
+    strategy: str = _field("auto", "tf.distribute strategy: auto = mirrored over "
+                           "all GPUs if any, else the default strategy.",
+                           ["auto", "mirrored", "one_device", "multi_worker"])
+    sync_batch_norm: bool = _field(False, "Synchronize batch-norm statistics "
+                                   "across replicas.")
+    mixed_precision: bool = _field(False, "mixed_float16 compute with loss "
+                                   "scaling; variables, losses and softmax stay "
+                                   "float32.")
+    jit_compile: bool = _field(False, "Compile the training step with XLA "
+                               "(slower on CPU).")
+    preset: Optional[str] = _field(None, "The paper's setup in one flag; flags "
+                                   "given explicitly still win.",
+                                   [None, "mnist_100", "svhn_1000",
+                                    "cifar10_4000"])
+
+    def to_json(self) -> str:
+        return json.dumps(dataclasses.asdict(self), indent=2, sort_keys=True)
+
+    def replace(self, **changes) -> "Config":
+        return dataclasses.replace(self, **changes)
+
+
+# Salimans et al. 2016: Adam beta1 0.5, batch 100, lr 0.003 (MNIST) or 3e-4
+# (32x32), linear decay to 0 over the last third, feature matching, weight
+# averaging for evaluation. The step counts keep a run to a working day on 2 CPU
+# cores for MNIST; on a GPU raise --max_training_steps.
+PRESETS: Dict[str, Dict[str, Any]] = {
+    "mnist_100": dict(dataset="MNIST", num_labeled=100, model="improved_gan",
+                      d_loss="improved_gan", g_loss="feature_matching",
+                      batch_size=100, learning_rate_g=0.003,
+                      learning_rate_d=0.003, lr_decay_fraction=1 / 3,
+                      max_training_steps=60000, ema_decay=0.999, n_z=100),
+    "svhn_1000": dict(dataset="SVHN", num_labeled=1000, model="improved_gan",
+                      d_loss="improved_gan", g_loss="feature_matching",
+                      batch_size=100, learning_rate_g=3e-4,
+                      learning_rate_d=3e-4, lr_decay_fraction=1 / 3,
+                      max_training_steps=120000, ema_decay=0.9999, n_z=100),
+    "cifar10_4000": dict(dataset="CIFAR10", num_labeled=4000,
+                         model="improved_gan", d_loss="improved_gan",
+                         g_loss="feature_matching", batch_size=100,
+                         learning_rate_g=3e-4, learning_rate_d=3e-4,
+                         lr_decay_fraction=1 / 3, max_training_steps=120000,
+                         ema_decay=0.9999, n_z=100),
+}
+
+
+def define_flags(flags_module, skip=()):
+    """Defines one absl flag per Config field (not those in `skip`)."""
+    for field in dataclasses.fields(Config):
+        if field.name in skip:
+            continue
+        help_text = field.metadata["help"]
+        choices = field.metadata["choices"]
+        default = field.default
+        if choices:
+            flags_module.DEFINE_enum(field.name, default,
+                                     [c for c in choices if c is not None],
+                                     help_text)
+        elif field.type in (bool, "bool"):
+            flags_module.DEFINE_bool(field.name, default, help_text)
+        elif field.type in (int, "int"):
+            flags_module.DEFINE_integer(field.name, default, help_text)
+        elif field.type in (float, "float"):
+            flags_module.DEFINE_float(field.name, default, help_text)
+        else:
+            flags_module.DEFINE_string(field.name, default, help_text)
+
+
+def from_flags(flag_values, skip=()) -> Config:
+    """The Config of parsed flags: preset values, overridden by explicit flags."""
+    values, explicit = {}, set()
+    for field in dataclasses.fields(Config):
+        if field.name in skip:
+            continue
+        values[field.name] = flag_values[field.name].value
+        if flag_values[field.name].present:
+            explicit.add(field.name)
+    preset = values.get("preset")
+    if preset:
+        for name, value in PRESETS[preset].items():
+            if name not in explicit:
+                values[name] = value
+    if values.get("norm_type") == "None":  # the original's spelling
+        values["norm_type"] = "none"
+    config = Config(**values)
+    validate(config)
+    return config
+
+
+def validate(config: Config):
+    """Flag values that cannot work, each reported with the flag's name."""
+    positive = ("batch_size", "n_z", "max_training_steps", "update_rate",
+                "log_step", "write_summary_step", "ckpt_save_step",
+                "test_sample_step", "output_save_step", "steps_per_call")
+    for name in positive:
+        if getattr(config, name) <= 0:
+            raise UserError(f"--{name} must be positive, got "
+                            f"{getattr(config, name)}")
+    for name in ("max_sample", "num_labeled", "recon_anneal_steps"):
+        if getattr(config, name) < 0:
+            raise UserError(f"--{name} must be >= 0, got {getattr(config, name)}")
+    if not 0.0 <= config.label_smoothing_alpha <= 1.0:
+        raise UserError("--label_smoothing_alpha must lie in [0, 1]")
+    if not 0.0 <= config.ema_decay < 1.0:
+        raise UserError("--ema_decay must lie in [0, 1)")
+    if not 0.0 <= config.lr_decay_fraction <= 1.0:
+        raise UserError("--lr_decay_fraction must lie in [0, 1]")
+    if config.d_loss == "improved_gan" and config.model == "original":
+        pass  # the original networks' N+1 logits: the fake logit is ignored
+    if config.model == "sgan" and (config.d_loss != "original"
+                                   or config.g_loss != "original"):
+        raise UserError("--model sgan has its own two-head losses; leave "
+                        "--d_loss and --g_loss at 'original'")

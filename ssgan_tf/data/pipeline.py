@@ -1,0 +1,107 @@
+"""Arrays -> tf.data: the labeled, unlabeled and evaluation streams.
+
+The arrays are loaded once (format.load_dataset) and fed to tf.data; images are
+scaled from uint8 to [-1, 1] as the original did, after batching so the
+conversion is one vectorized op per batch. Arrays larger than
+`IN_MEMORY_LIMIT_BYTES` stay memory-mapped and are streamed block by block.
+"""
+
+from typing import Optional
+
+import numpy as np
+import tensorflow as tf
+
+from ssgan_tf.errors import UserError
+
+IN_MEMORY_LIMIT_BYTES = 2 << 30
+_STREAM_BLOCK = 4096
+_SHUFFLE_BUFFER = 10000
+
+
+def scale_images(images):
+    """uint8 [0, 255] -> float32 [-1, 1]."""
+    return tf.cast(images, tf.float32) / 127.5 - 1.0
+
+
+def choose_labeled(labels: np.ndarray, num_labeled: int, num_class: int,
+                   seed: int) -> np.ndarray:
+    """Indices of a class-balanced labeled subset: num_labeled / num_class
+    examples of each class, drawn by `seed`, returned sorted.
+
+    0 (or the whole set) means every example is labeled.
+    """
+    labels = np.asarray(labels)
+    if num_labeled == 0 or num_labeled == len(labels):
+        return np.arange(len(labels))
+    if num_labeled > len(labels):
+        raise UserError(f"--num_labeled {num_labeled}: the training split has "
+                        f"only {len(labels)} examples")
+    if num_labeled % num_class:
+        raise UserError(f"--num_labeled {num_labeled}: must divide evenly among "
+                        f"the {num_class} classes (class-balanced subset); try "
+                        f"{num_labeled // num_class * num_class or num_class}")
+    per_class = num_labeled // num_class
+    rng = np.random.RandomState(seed)
+    chosen = []
+    for label in range(num_class):
+        members = np.flatnonzero(labels == label)
+        if len(members) < per_class:
+            raise UserError(f"--num_labeled {num_labeled}: class {label} has "
+                            f"only {len(members)} training examples, "
+                            f"{per_class} needed")
+        chosen.append(rng.choice(members, per_class, replace=False))
+    return np.sort(np.concatenate(chosen))
+
+
+def _examples(images, labels, seed):
+    """An endless shuffled stream of (image uint8, label int32)."""
+    labels = np.asarray(labels, np.int32)
+    if images.nbytes <= IN_MEMORY_LIMIT_BYTES:
+        data = tf.data.Dataset.from_tensor_slices((np.asarray(images), labels))
+        return data.shuffle(len(labels), seed=seed,
+                            reshuffle_each_iteration=True).repeat()
+
+    def blocks():  # larger than memory: contiguous blocks in shuffled order
+        rng = np.random.RandomState(seed)
+        starts = np.arange(0, len(labels), _STREAM_BLOCK)
+        while True:
+            for start in rng.permutation(starts):
+                stop = start + _STREAM_BLOCK
+                yield np.asarray(images[start:stop]), labels[start:stop]
+    spec = (tf.TensorSpec((None,) + images.shape[1:], tf.uint8),
+            tf.TensorSpec((None,), tf.int32))
+    data = tf.data.Dataset.from_generator(blocks, output_signature=spec)
+    return data.unbatch().shuffle(_SHUFFLE_BUFFER, seed=seed)
+
+
+def train_stream(images, labels, labeled_indices: Optional[np.ndarray],
+                 batch_size: int, seed: int) -> tf.data.Dataset:
+    """Endless batches {"image", "label", "unlabeled"}.
+
+    `image`/`label` come from the labeled examples (repeated as often as the
+    unlabeled stream needs); `unlabeled` from every training image, labels
+    dropped. With every example labeled, `unlabeled` is the labeled batch itself.
+    """
+    all_labeled = labeled_indices is None or len(labeled_indices) == len(labels)
+    if all_labeled:
+        labeled = _examples(images, labels, seed).batch(batch_size,
+                                                        drop_remainder=True)
+        data = labeled.map(lambda x, y: {"image": scale_images(x), "label": y,
+                                         "unlabeled": scale_images(x)})
+    else:
+        labeled = _examples(np.asarray(images[labeled_indices]),
+                            np.asarray(labels)[labeled_indices], seed)
+        unlabeled = _examples(images, np.zeros(len(labels), np.int32), seed + 1)
+        data = tf.data.Dataset.zip((
+            labeled.batch(batch_size, drop_remainder=True),
+            unlabeled.batch(batch_size, drop_remainder=True)))
+        data = data.map(lambda lab, unl: {"image": scale_images(lab[0]),
+                                          "label": lab[1],
+                                          "unlabeled": scale_images(unl[0])})
+    return data.prefetch(tf.data.AUTOTUNE)
+
+
+def eval_batches(images, batch_size: int):
+    """Every image exactly once, in order, the last batch partial; scaled."""
+    for start in range(0, len(images), batch_size):
+        yield scale_images(np.asarray(images[start:start + batch_size]))

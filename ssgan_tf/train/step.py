@@ -1,0 +1,189 @@
+"""One training step per replica, and a tf.function that runs several of them.
+
+A step is one discriminator update and `update_rate` generator updates, each
+network with its own tape and its own Adam optimizer over its own trainable
+variables only. Per-example losses are scaled by the global batch
+with `tf.nn.compute_average_loss`, so the replicas' summed gradients are the
+gradient of the global mean. The step counter is the D optimizer's
+`iterations`.
+"""
+
+import tensorflow as tf
+
+from ssgan_tf import losses
+
+METRICS = ("d_loss", "d_loss_real", "d_loss_fake", "g_loss", "S_loss",
+           "accuracy", "GAN_loss", "recon_weight")
+
+
+def with_fake_logit(logits, num_class):
+    """N + 1 logits: the Improved-GAN networks' N, with the fake logit fixed at
+    0 (the original networks already have N + 1)."""
+    if logits.shape[-1] == num_class + 1:
+        return logits
+    return tf.concat([logits, tf.zeros_like(logits[:, :1])], axis=-1)
+
+
+class TrainStep:
+    """Builds the per-replica step and the multi-step tf.function.
+
+    Args:
+      config: the run's Config.
+      strategy: the tf.distribute strategy the models were built under.
+      generator, discriminator: Keras models; the discriminator provides
+        `features_and_logits(images, training)`.
+      g_optimizer, d_optimizer: one Adam per network.
+      num_class: N, the number of real classes.
+      semi_supervised: whether the unlabeled stream differs from the labeled one
+        (only then does D see the unlabeled batch).
+      ema: an optional EMA object with `update()`, run after each step.
+    """
+
+    def __init__(self, config, strategy, generator, discriminator, g_optimizer,
+                 d_optimizer, num_class, semi_supervised, ema=None):
+        self.config = config
+        self.strategy = strategy
+        self.generator = generator
+        self.discriminator = discriminator
+        self.g_optimizer = g_optimizer
+        self.d_optimizer = d_optimizer
+        self.num_class = num_class
+        self.semi_supervised = semi_supervised
+        self.ema = ema
+        self.global_batch = config.batch_size
+        replica_step = self.replica_step
+        if config.jit_compile:
+            replica_step = tf.function(replica_step, jit_compile=True)
+        self._replica_step = replica_step
+        self.run = self._multi_step if config.debug else tf.function(
+            self._multi_step)
+
+    def _noise(self, batch):
+        return tf.random.uniform([batch, self.config.n_z], -1.0, 1.0)
+
+    def _average(self, per_example):
+        return tf.nn.compute_average_loss(per_example,
+                                          global_batch_size=self.global_batch)
+
+    def _apply(self, optimizer, tape, loss, variables):
+        if hasattr(optimizer, "scale_loss"):  # LossScaleOptimizer (mixed precision)
+            loss = optimizer.scale_loss(loss)
+        gradients = tape.gradient(loss, variables)
+        optimizer.apply_gradients(zip(gradients, variables))
+
+    def _generator_loss(self, images, real_features, fake_images,
+                        fake_features, fake_logits, weight):
+        """The generator's loss on this replica, scaled for the global batch."""
+        if self.config.g_loss == "feature_matching":
+            # A distance between batch means is not a sum over examples: each
+            # replica contributes 1/replicas of it.
+            return losses.feature_matching(
+                tf.stop_gradient(real_features), fake_features) / tf.cast(
+                    self.strategy.num_replicas_in_sync, tf.float32)
+        per_example = losses.g_loss_fake_class(
+            with_fake_logit(fake_logits, self.num_class))
+        per_example += weight * losses.huber(images, fake_images)
+        return self._average(per_example)
+
+    def replica_step(self, batch):
+        """One D update and `update_rate` G updates on this replica's batch.
+
+        The first G update shares the D update's forward pass (both gradients
+        from one generated batch, as in TensorFlow's DCGAN tutorial); that saves
+        one generator forward pass, most of a step's cost. Further G updates
+        draw fresh noise.
+
+        Returns:
+          Sums over this replica's examples of each metric (divided by the
+          global batch after the cross-replica sum).
+        """
+        config, num_class = self.config, self.num_class
+        images, labels, unlabeled = batch["image"], batch["label"], \
+            batch["unlabeled"]
+        local_batch = tf.shape(images)[0]
+        weight = losses.recon_weight(self.d_optimizer.iterations,
+                                     config.recon_weight_scale,
+                                     config.recon_anneal_steps)
+        generator, discriminator = self.generator, self.discriminator
+
+        with tf.GradientTape() as d_tape, tf.GradientTape() as g_tape:
+            fake_images = generator(self._noise(local_batch), training=True)
+            real_features, real_logits = discriminator.features_and_logits(
+                images, training=True)
+            real_logits = with_fake_logit(real_logits, num_class)
+            fake_features, fake_logits = discriminator.features_and_logits(
+                fake_images, training=True)
+            fake_logits = with_fake_logit(fake_logits, num_class)
+            if self.semi_supervised:
+                real_features, unlabeled_logits = \
+                    discriminator.features_and_logits(unlabeled, training=True)
+                unlabeled_logits = with_fake_logit(unlabeled_logits, num_class)
+
+            # Discriminator: labeled, unlabeled and generated batches
+            if config.d_loss == "original":
+                real_term = losses.d_loss_real(real_logits, labels)
+                fake_term = losses.d_loss_fake(fake_logits,
+                                               config.label_smoothing_alpha)
+                if self.semi_supervised:
+                    real_term += losses.d_loss_unlabeled(unlabeled_logits)
+            else:  # improved_gan: the fake logit is fixed at 0
+                real_term = losses.supervised_loss(real_logits, labels, num_class)
+                unlabeled_term, fake_term = losses.improved_gan_unlabeled(
+                    (unlabeled_logits if self.semi_supervised else
+                     real_logits)[:, :num_class], fake_logits[:, :num_class])
+                real_term += unlabeled_term
+            d_loss = self._average(real_term + fake_term)
+
+            # Generator, first update: the same generated batch
+            g_loss = self._generator_loss(images, real_features, fake_images,
+                                          fake_features, fake_logits, weight)
+        self._apply(self.d_optimizer, d_tape, d_loss,
+                    discriminator.trainable_variables)
+        self._apply(self.g_optimizer, g_tape, g_loss,
+                    generator.trainable_variables)
+
+        # Generator, further updates: fresh noise each
+        for _ in range(config.update_rate - 1):
+            with tf.GradientTape() as g_tape:
+                fake_images = generator(self._noise(local_batch), training=True)
+                fake_features, fake_logits = discriminator.features_and_logits(
+                    fake_images, training=True)
+                g_loss = self._generator_loss(images, real_features, fake_images,
+                                              fake_features, fake_logits, weight)
+            self._apply(self.g_optimizer, g_tape, g_loss,
+                        generator.trainable_variables)
+
+        # Metrics, as sums over this replica's examples
+        supervised = losses.supervised_loss(real_logits, labels, num_class)
+        correct = tf.cast(tf.equal(
+            tf.argmax(real_logits[:, :num_class], -1, output_type=tf.int32),
+            tf.cast(labels, tf.int32)), tf.float32)
+        scale = tf.cast(self.global_batch, tf.float32)
+        return {
+            "d_loss": d_loss * scale,
+            "d_loss_real": tf.reduce_sum(real_term),
+            "d_loss_fake": tf.reduce_sum(fake_term),
+            "g_loss": g_loss * scale,
+            "S_loss": tf.reduce_sum(supervised),
+            "accuracy": tf.reduce_sum(correct),
+        }
+
+    def _multi_step(self, iterator, num_steps):
+        """Runs `num_steps` steps; returns the last step's global metrics."""
+        metrics = {name: tf.constant(0.0) for name in METRICS}
+        for _ in tf.range(num_steps):
+            per_replica = self.strategy.run(self._replica_step,
+                                            args=(next(iterator),))
+            if self.ema is not None:
+                self.ema.update()
+            summed = {name: self.strategy.reduce(tf.distribute.ReduceOp.SUM,
+                                                 value, axis=None)
+                      for name, value in per_replica.items()}
+            metrics = {name: value / self.global_batch
+                       for name, value in summed.items()}
+            metrics["GAN_loss"] = metrics["d_loss"] + metrics["g_loss"]
+            metrics["recon_weight"] = losses.recon_weight(
+                self.d_optimizer.iterations, self.config.recon_weight_scale,
+                self.config.recon_anneal_steps) if \
+                self.config.g_loss == "original" else tf.constant(0.0)
+        return metrics

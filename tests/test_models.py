@@ -1,0 +1,64 @@
+"""The original networks: shapes, ranges, any (h, w, c, N), a batch of one."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from ssgan_tf.models import layers, original
+
+
+@pytest.mark.parametrize("shape, num_class", [((28, 28, 1), 10),
+                                              ((32, 32, 3), 10),
+                                              ((20, 24, 1), 3),
+                                              ((64, 48, 3), 5)])
+@pytest.mark.parametrize("batch", [1, 3])
+def test_shapes_and_ranges(shape, num_class, batch):
+    generator = original.Generator(shape, 16)
+    discriminator = original.Discriminator(shape, num_class)
+    z = tf.random.uniform([batch, 16], -1, 1, seed=1)
+    for training in (True, False):
+        images = generator(z, training=training)
+        assert images.shape == (batch,) + shape
+        assert float(tf.reduce_min(images)) >= -1.0
+        assert float(tf.reduce_max(images)) <= 1.0
+        logits = discriminator(images, training=training)
+        assert logits.shape == (batch, num_class + 1)
+        assert np.isfinite(logits.numpy()).all()
+
+
+@pytest.mark.parametrize("deconv_type", ["bilinear", "nn", "transpose"])
+@pytest.mark.parametrize("norm_type", ["batch", "instance", "none"])
+def test_every_upsampling_and_norm(deconv_type, norm_type):
+    generator = original.Generator((28, 28, 1), 8, norm_type, deconv_type)
+    images = generator(tf.random.uniform([2, 8], -1, 1), training=False)
+    assert images.shape == (2, 28, 28, 1)
+    assert float(tf.math.reduce_std(images)) > 0.0  # not a constant image
+
+
+def test_block_counts_and_widths_follow_the_original():
+    generator = original.Generator((28, 28, 1), 8)
+    assert len(generator.blocks) == 5  # ceil(log2 28)
+    discriminator = original.Discriminator((20, 24, 1), 3)
+    assert len(discriminator.blocks) == 5  # ceil(log2 20)
+    discriminator(tf.zeros([1, 20, 24, 1]))
+    widths = [block.conv.filters for block in discriminator.blocks]
+    assert widths == [32, 64, 128, 256, 256]
+    assert discriminator.reduce.filters == 64  # a quarter of the last width
+    big = original.Discriminator((256, 256, 3), 2)
+    assert [b.conv.filters for b in big.blocks] == [32, 64, 128, 256, 256, 512,
+                                                    512, 512]
+    channels = [block.conv.filters for block in generator.blocks]
+    assert channels == [512, 256, 128, 64, 32]
+
+
+def test_generator_channels_never_below_c():
+    generator = original.Generator((2048, 2048, 3), 4)
+    assert [b.conv.filters for b in generator.blocks][-3:] == [3, 3, 3]
+
+
+def test_instance_norm_normalizes_each_channel():
+    x = tf.random.normal([2, 5, 5, 3]) * 4.0 + 7.0
+    y = layers.InstanceNorm()(x)
+    mean, variance = tf.nn.moments(y, axes=[1, 2])
+    np.testing.assert_allclose(mean.numpy(), 0.0, atol=1e-4)
+    np.testing.assert_allclose(variance.numpy(), 1.0, atol=1e-2)

@@ -1,0 +1,132 @@
+"""Training end to end on a tiny dataset, through trainer.py: run-folder and
+checkpoint names, TensorBoard tags read back, resume, flags, bad checkpoints."""
+
+import glob
+import json
+import os
+import re
+
+import pytest
+import tensorflow as tf
+
+from ssgan_tf.train import summaries
+
+from conftest import assert_one_line_error, run_cli, write_tiny_dataset
+
+ORIGINAL_FLAGS = ["--prefix", "tinyrun", "--batch_size", "8", "--n_z", "16",
+                  "--norm_type", "batch", "--deconv_type", "bilinear",
+                  "--log_step", "10", "--write_summary_step", "10",
+                  "--ckpt_save_step", "20", "--test_sample_step", "20",
+                  "--output_save_step", "20", "--max_sample", "0",
+                  "--learning_rate_g", "0.0005", "--learning_rate_d", "0.0005",
+                  "--update_rate", "1", "--seed", "3"]
+
+
+def read_events(run_dir):
+    """{tag: {step: value or None}} from every event file of the run."""
+    tags = {}
+    for path in sorted(glob.glob(os.path.join(run_dir, "events.out.tfevents.*"))):
+        for event in tf.compat.v1.train.summary_iterator(path):
+            for value in event.summary.value:
+                number = None
+                if value.metadata.plugin_data.plugin_name == "scalars":
+                    number = float(tf.make_ndarray(value.tensor))
+                tags.setdefault(value.tag, {})[event.step] = number
+    return tags
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    root = tmp_path_factory.mktemp("train")
+    write_tiny_dataset(root / "data", count=64, shape=(12, 12, 1))
+    result = run_cli("trainer.py", "--dataset", "tiny", "--dataset_dir",
+                     str(root / "data"), "--train_dir", str(root / "runs"),
+                     "--max_training_steps", "40", "--dump_result", "True",
+                     *ORIGINAL_FLAGS)
+    assert result.returncode == 0, result.stderr[-3000:]
+    runs = os.listdir(root / "runs")
+    assert len(runs) == 1
+    return root, os.path.join(root / "runs", runs[0]), result
+
+
+def test_run_folder_and_checkpoint_names(trained):
+    _, run_dir, _ = trained
+    name = os.path.basename(run_dir)
+    assert re.fullmatch(r"tinyrun-tiny_lr_g_0\.0005_d_0\.0005_update_G1D1-"
+                        r"\d{8}-\d{6}", name), name
+    for step in (20, 40):
+        assert os.path.isfile(os.path.join(run_dir, f"model-{step}.index"))
+    assert tf.train.latest_checkpoint(run_dir).endswith("model-40")
+    config = json.load(open(os.path.join(run_dir, "config.json")))
+    assert config["config"]["batch_size"] == 8
+    assert config["data"]["image_shape"] == [12, 12, 1]
+    assert config["strategy"]["per_replica_batch"] == 8
+    assert os.path.isfile(os.path.join(run_dir, "g_img_40.hy"))  # --dump_result
+
+
+def test_event_files_hold_every_original_tag(trained):
+    _, run_dir, _ = trained
+    tags = read_events(run_dir)
+    for tag in summaries.SCALAR_TAGS.values():
+        assert set(tags[tag]) == {10, 20, 30, 40}, tag
+    assert set(tags["test/accuracy"]) == {20, 40}
+    assert "img/fake" in tags and "img/real" in tags
+    assert tags["loss/recon_weight"][10] == pytest.approx(
+        10.0 * (1500 - 10) / 1500, rel=1e-3)
+
+
+def test_discriminator_loss_goes_down(trained):
+    _, run_dir, _ = trained
+    d_loss = read_events(run_dir)["loss/d_loss"]
+    assert d_loss[40] < d_loss[10]
+
+
+def test_progress_lines_report_test_accuracy(trained):
+    _, _, result = trained
+    assert "step 40/40" in result.stdout + result.stderr
+    assert "test accuracy" in result.stdout + result.stderr
+
+
+def test_resume_continues_step_and_optimizer_state(trained, tmp_path):
+    root, run_dir, _ = trained
+    result = run_cli("trainer.py", "--dataset", "tiny", "--dataset_dir",
+                     str(root / "data"), "--checkpoint",
+                     os.path.join(run_dir, "model-40"),
+                     "--max_training_steps", "50", *ORIGINAL_FLAGS)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "resumed from" in result.stdout and "at step 40" in result.stdout
+    assert os.path.isfile(os.path.join(run_dir, "model-50.index"))
+    assert len(os.listdir(root / "runs")) == 1  # the run folder was reused
+    reader = tf.train.load_checkpoint(os.path.join(run_dir, "model-50"))
+    assert int(reader.get_tensor("step/.ATTRIBUTES/VARIABLE_VALUE")) == 50
+    # Keras 3 keeps the optimizer's iteration count as its first variable; had
+    # the Adam state been re-created on resume it would read 10, not 50.
+    assert int(reader.get_tensor(
+        "d_optimizer/_variables/0/.ATTRIBUTES/VARIABLE_VALUE")) == 50
+
+
+def test_bad_checkpoint_path(tmp_path):
+    write_tiny_dataset(tmp_path / "data")
+    result = run_cli("trainer.py", "--dataset", "tiny", "--dataset_dir",
+                     str(tmp_path / "data"), "--checkpoint",
+                     str(tmp_path / "runs" / "model-99"))
+    assert_one_line_error(result, "--checkpoint", "model-99")
+
+
+def test_checkpoint_for_another_shape(trained, tmp_path):
+    _, run_dir, _ = trained
+    write_tiny_dataset(tmp_path / "data", name="other", shape=(16, 16, 3))
+    result = run_cli("trainer.py", "--dataset", "other", "--dataset_dir",
+                     str(tmp_path / "data"), "--checkpoint", run_dir,
+                     "--batch_size", "8")
+    assert_one_line_error(result, "image shape", "other")
+
+
+def test_missing_dataset_and_bad_flag_values(tmp_path):
+    result = run_cli("trainer.py", "--dataset", "nothere", "--dataset_dir",
+                     str(tmp_path))
+    assert_one_line_error(result, "nothere")
+    write_tiny_dataset(tmp_path / "data")
+    result = run_cli("trainer.py", "--dataset", "tiny", "--dataset_dir",
+                     str(tmp_path / "data"), "--batch_size", "0")
+    assert_one_line_error(result, "--batch_size")
