@@ -32,6 +32,10 @@ class Config:
     num_labeled: int = _field(0, "Training examples whose labels the model sees, "
                               "class-balanced and chosen by --seed; 0: all "
                               "(the original's behaviour).")
+    labeled_ids: Optional[str] = _field(None, "A file of training ids (one per "
+                                        "line) to use as the labeled set "
+                                        "instead of drawing --num_labeled, "
+                                        "e.g. a run's labeled_ids.txt.")
     # --- run
     prefix: str = _field("default", "First part of the run-folder name.")
     train_dir: str = _field("train_dir", "Where run folders are created.")
@@ -51,8 +55,9 @@ class Config:
                               "3x3 conv (bilinear, nn) or transposed conv.",
                               ["bilinear", "nn", "transpose"])
     d_loss: str = _field("original", "Discriminator loss: the original's N+1 "
-                         "softmax with label smoothing, or Salimans et al.'s.",
-                         ["original", "improved_gan"])
+                         "softmax with label smoothing, Salimans et al.'s, or "
+                         "supervised (the labeled images alone, no GAN: the "
+                         "baseline).", ["original", "improved_gan", "supervised"])
     g_loss: str = _field("original", "Generator loss: the original's log p(fake) "
                          "plus annealed reconstruction, or feature matching.",
                          ["original", "feature_matching"])
@@ -62,6 +67,10 @@ class Config:
     learning_rate_g: float = _field(1e-4, "Generator learning rate (Adam).")
     learning_rate_d: float = _field(1e-4, "Discriminator learning rate (Adam).")
     update_rate: int = _field(1, "Generator updates per discriminator update.")
+    g_shares_d_pass: bool = _field(False, "The first generator update reuses "
+                                   "the discriminator update's generated batch "
+                                   "(simultaneous instead of alternating "
+                                   "updates; saves one generator forward pass).")
     adam_beta1: float = _field(0.5, "Adam's beta1 for both networks.")
     clip_norm: float = _field(20.0, "Gradients are clipped to this global norm, "
                               "as the original did.")
@@ -78,6 +87,8 @@ class Config:
                                       "(the paper: 1/3); 0: constant.")
     ema_decay: float = _field(0.0, "Exponential moving average of D's weights, "
                               "used for evaluation; 0: off (the paper: 0.9999).")
+    max_seconds: float = _field(0.0, "Stop (and save) after this much training "
+                                "wall time in seconds; 0: no limit.")
     steps_per_call: int = _field(20, "Training steps run inside one "
                                  "tf.function call.")
     # --- logging
@@ -112,6 +123,23 @@ class Config:
 
     def replace(self, **changes) -> "Config":
         return dataclasses.replace(self, **changes)
+
+
+@dataclasses.dataclass(frozen=True)
+class EvalConfig:
+    """What evaler.py needs."""
+
+    dataset: str
+    checkpoint: Optional[str]
+    dataset_dir: str = "datasets"
+    train_dir: str = "train_dir"
+    split: str = "test"
+    data_id: Optional[tuple] = None
+    all_checkpoints: bool = False
+    watch: bool = False
+    watch_timeout: float = 600.0
+    batch_size: int = 500
+    plots: bool = True
 
 
 # Salimans et al. 2016: Adam beta1 0.5, batch 100, lr 0.003 (MNIST) or 3e-4
@@ -199,8 +227,6 @@ def validate(config: Config):
         raise UserError("--ema_decay must lie in [0, 1)")
     if not 0.0 <= config.lr_decay_fraction <= 1.0:
         raise UserError("--lr_decay_fraction must lie in [0, 1]")
-    if config.d_loss == "improved_gan" and config.model == "original":
-        pass  # the original networks' N+1 logits: the fake logit is ignored
     if config.model == "sgan" and (config.d_loss != "original"
                                    or config.g_loss != "original"):
         raise UserError("--model sgan has its own two-head losses; leave "

@@ -42,3 +42,124 @@ def save_sample_grid(images: np.ndarray, path: str, scale: int = 3):
         plt.imsave(path, mosaic[..., 0], cmap="gray", vmin=0, vmax=255)
     else:
         plt.imsave(path, mosaic)
+
+
+def save_confusion(result: dict, path: str):
+    """The confusion matrix of an evaluation result, with class names."""
+    plt = _pyplot()
+    matrix = np.asarray(result["confusion_matrix"])
+    names = result["class_names"]
+    figure, axis = plt.subplots(figsize=(1.2 + 0.55 * len(names),
+                                         1.0 + 0.5 * len(names)))
+    image = axis.imshow(matrix, cmap="Blues")
+    axis.set_xticks(range(len(names)), names, rotation=45, ha="right")
+    axis.set_yticks(range(len(names)), names)
+    axis.set_xlabel("predicted")
+    axis.set_ylabel("true")
+    threshold = matrix.max() / 2 if matrix.size else 0
+    for (row, column), count in np.ndenumerate(matrix):
+        axis.text(column, row, str(count), ha="center", va="center", fontsize=7,
+                  color="white" if count > threshold else "black")
+    axis.set_title(f"{result.get('dataset', '')} {result.get('split', '')} "
+                   f"accuracy {result['accuracy']:.4f}")
+    figure.colorbar(image, ax=axis, fraction=0.046)
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
+
+
+def read_scalars(run_dir: str) -> dict:
+    """{tag: [(step, value)]} from every TensorBoard event file of a run."""
+    import glob  # pylint: disable=import-outside-toplevel
+    import tensorflow as tf  # pylint: disable=import-outside-toplevel
+    scalars = {}
+    for path in sorted(glob.glob(os.path.join(run_dir, "events.out.tfevents.*"))):
+        for event in tf.compat.v1.train.summary_iterator(path):
+            for value in event.summary.value:
+                if value.metadata.plugin_data.plugin_name == "scalars":
+                    scalars.setdefault(value.tag, {})[event.step] = float(
+                        tf.make_ndarray(value.tensor))
+    return {tag: sorted(points.items()) for tag, points in scalars.items()}
+
+
+def save_curves(run_dir: str, path: str):
+    """Losses and train/test accuracy against step, from the event files."""
+    scalars = read_scalars(run_dir)
+    plt = _pyplot()
+    figure, (losses_axis, accuracy_axis) = plt.subplots(1, 2, figsize=(10, 3.8))
+    for tag in ("loss/d_loss", "loss/d_loss_real", "loss/d_loss_fake",
+                "loss/g_loss", "loss/S_loss"):
+        if tag in scalars:
+            steps, values = zip(*scalars[tag])
+            losses_axis.plot(steps, values, label=tag.split("/")[1])
+    losses_axis.set_xlabel("step")
+    losses_axis.set_title("losses")
+    losses_axis.legend(fontsize=8)
+    for tag, label in (("loss/accuracy", "train batch"),
+                       ("test/accuracy", "test")):
+        if tag in scalars:
+            steps, values = zip(*scalars[tag])
+            accuracy_axis.plot(steps, values, label=label, marker=".")
+    accuracy_axis.set_xlabel("step")
+    accuracy_axis.set_title("accuracy")
+    accuracy_axis.set_ylim(0, 1.02)
+    accuracy_axis.legend(fontsize=8)
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
+
+
+def sample_grid_files(run_dir: str) -> list:
+    """samples-<step>.png of a run, in step order."""
+    names = [n for n in os.listdir(run_dir)
+             if n.startswith("samples-") and n.endswith(".png")
+             and n[8:-4].isdigit()]
+    return [os.path.join(run_dir, n) for n in sorted(names,
+                                                     key=lambda n: int(n[8:-4]))]
+
+
+def save_gif(run_dir: str, path: str, frame_ms: int = 300) -> int:
+    """training.gif: one frame per saved sample grid. Returns the frame count."""
+    from PIL import Image  # pylint: disable=import-outside-toplevel
+    files = sample_grid_files(run_dir)
+    if not files:
+        return 0
+    frames = [Image.open(f).convert("RGB") for f in files]
+    frames[0].save(path, save_all=True, append_images=frames[1:],
+                   duration=frame_ms, loop=0)
+    return len(frames)
+
+
+def write_run_pictures(run_dir: str, result: dict = None):
+    """confusion.png (given an evaluation result), curves.png, training.gif."""
+    if result is not None:
+        save_confusion(result, os.path.join(run_dir, "confusion.png"))
+    save_curves(run_dir, os.path.join(run_dir, "curves.png"))
+    save_gif(run_dir, os.path.join(run_dir, "training.gif"))
+
+
+def main(argv=None):
+    import argparse  # pylint: disable=import-outside-toplevel
+    import json  # pylint: disable=import-outside-toplevel
+    import sys  # pylint: disable=import-outside-toplevel
+    parser = argparse.ArgumentParser(
+        description="Write curves.png and training.gif (and confusion.png from "
+                    "the newest eval-<step>.json) into a run folder.")
+    parser.add_argument("run_dir")
+    args = parser.parse_args(argv)
+    if not os.path.isdir(args.run_dir):
+        print(f"error: {args.run_dir}: not a run folder", file=sys.stderr)
+        sys.exit(2)
+    evals = [n for n in os.listdir(args.run_dir)
+             if n.startswith("eval-") and n[5:-5].isdigit()]
+    result = None
+    if evals:
+        newest = max(evals, key=lambda n: int(n[5:-5]))
+        with open(os.path.join(args.run_dir, newest)) as f:
+            result = json.load(f)
+    write_run_pictures(args.run_dir, result)
+    print(f"wrote pictures into {args.run_dir}")
+
+
+if __name__ == "__main__":
+    main()

@@ -62,3 +62,71 @@ def test_instance_norm_normalizes_each_channel():
     mean, variance = tf.nn.moments(y, axes=[1, 2])
     np.testing.assert_allclose(mean.numpy(), 0.0, atol=1e-4)
     np.testing.assert_allclose(variance.numpy(), 1.0, atol=1e-2)
+
+
+def test_weight_norm_initialization_standardizes_pre_activations():
+    inputs = tf.random.normal([256, 12], seed=3) * 3.0 + 1.5
+    dense = layers.WeightNormDense(5)
+    out = dense.initialize(inputs)
+    mean, variance = tf.nn.moments(out, axes=[0])
+    np.testing.assert_allclose(mean.numpy(), 0.0, atol=1e-4)
+    np.testing.assert_allclose(variance.numpy(), 1.0, atol=1e-3)
+    conv = layers.WeightNormConv2D(4, 3)
+    out = conv.initialize(tf.random.uniform([8, 6, 6, 2], seed=4))
+    mean, variance = tf.nn.moments(out, axes=[0, 1, 2])
+    np.testing.assert_allclose(mean.numpy(), 0.0, atol=1e-4)
+    np.testing.assert_allclose(variance.numpy(), 1.0, atol=1e-3)
+
+
+def test_weight_norm_kernel_has_norm_g():
+    dense = layers.WeightNormDense(3)
+    dense.build((None, 4))
+    dense.g.assign([1.0, 2.0, 3.0])
+    norms = tf.norm(dense._normalized_kernel(), axis=0)
+    np.testing.assert_allclose(norms.numpy(), [1.0, 2.0, 3.0], rtol=1e-6)
+
+
+@pytest.mark.parametrize("shape", [(28, 28, 1), (32, 32, 3)])
+def test_paper_networks(shape):
+    from ssgan_tf.models import improved_gan
+    generator, discriminator = improved_gan.build(shape, 10, 100)
+    images = generator(tf.random.uniform([3, 100]), training=True)
+    assert images.shape == (3,) + shape
+    assert float(tf.reduce_min(images)) >= -1 and float(tf.reduce_max(images)) <= 1
+    features, logits = discriminator.features_and_logits(images, training=True)
+    assert logits.shape == (3, 10)
+    assert features.shape[0] == 3 and features.shape[1] in (250, 192)
+
+
+def test_sgan_networks():
+    from ssgan_tf.models import sgan
+    generator = sgan.Generator((28, 28, 1), 16)
+    discriminator = sgan.Discriminator((28, 28, 1), 10)
+    images = generator(tf.random.uniform([2, 16]), training=True)
+    assert images.shape == (2, 28, 28, 1)
+    assert discriminator(images).shape == (2, 11)  # 10 classes + real/fake
+
+
+@pytest.mark.parametrize("model, shape", [("original", (12, 12, 1)),
+                                          ("improved_gan", (28, 28, 1)),
+                                          ("improved_gan", (32, 32, 3)),
+                                          ("sgan", (28, 28, 1))])
+def test_a_checkpoint_of_a_network_alone_holds_every_weight(tmp_path, model,
+                                                           shape):
+    from ssgan_tf import models
+    def built():
+        generator, discriminator = models.build(model, shape, 10, 16)
+        generator(tf.zeros([2, 16]))
+        discriminator(tf.zeros((2,) + shape))
+        return generator, discriminator
+    saved = built()
+    prefix = tf.train.Checkpoint(generator=saved[0],
+                                 discriminator=saved[1]).save(
+        str(tmp_path / "ckpt"))
+    fresh = built()
+    tf.train.Checkpoint(generator=fresh[0], discriminator=fresh[1]).restore(
+        prefix).assert_consumed()
+    for old, new in zip(saved, fresh):
+        assert len(old.weights) == len(new.weights)
+        for a, b in zip(old.weights, new.weights):
+            np.testing.assert_array_equal(a.numpy(), b.numpy())

@@ -78,3 +78,100 @@ class DownBlock(keras.layers.Layer):
     def call(self, inputs, training=False):
         return tf.nn.leaky_relu(self.norm(self.conv(inputs), training=training),
                                 alpha=0.2)
+
+
+class _WeightNorm(keras.layers.Layer):
+    """Weight normalization (Salimans & Kingma 2016): w = g * v / ||v||, one g
+    per output unit, with the paper's data-dependent initialization:
+    `initialize(x)` sets g and b so that the pre-activations on x have zero
+    mean and unit variance per unit."""
+
+    def _normalized_kernel(self):
+        axes = list(range(len(self.v.shape) - 1))
+        return self.g * tf.math.l2_normalize(self.v, axis=axes)
+
+    def _linear(self, inputs, kernel):
+        raise NotImplementedError
+
+    def call(self, inputs):
+        return self._linear(tf.cast(inputs, self.v.dtype),
+                            self._normalized_kernel()) + self.b
+
+    def initialize(self, inputs):
+        """Sets g, b from `inputs`; returns the initialized outputs."""
+        if not self.built:
+            self.build(inputs.shape)
+        axes = list(range(len(self.v.shape) - 1))
+        direction = tf.math.l2_normalize(self.v, axis=axes)
+        pre = self._linear(tf.cast(inputs, self.v.dtype), direction)
+        moment_axes = list(range(len(pre.shape) - 1))
+        mean, variance = tf.nn.moments(pre, axes=moment_axes)
+        scale = tf.math.rsqrt(variance + 1e-8)
+        self.g.assign(scale)
+        self.b.assign(-mean * scale)
+        return self(inputs)
+
+
+class WeightNormDense(_WeightNorm):
+    """A weight-normalized dense layer.
+
+    Args:
+      units: output size.
+      train_scale: whether g is trained after its initialization; the paper's
+        MNIST discriminator trains it only in the output layer, which keeps the
+        hidden features (and so feature matching) from growing without bound.
+    """
+
+    def __init__(self, units, train_scale=True, **kwargs):
+        super().__init__(**kwargs)
+        self.units, self.train_scale = units, train_scale
+
+    def build(self, input_shape):
+        self.v = self.add_weight(name="v", shape=(int(input_shape[-1]),
+                                                  self.units),
+                                 initializer=keras.initializers.RandomNormal(
+                                     stddev=0.05))
+        self.g = self.add_weight(name="g", shape=(self.units,),
+                                 initializer="ones",
+                                 trainable=self.train_scale)
+        self.b = self.add_weight(name="b", shape=(self.units,),
+                                 initializer="zeros")
+
+    def _linear(self, inputs, kernel):
+        return tf.matmul(inputs, kernel)
+
+
+class WeightNormConv2D(_WeightNorm):
+    def __init__(self, filters, kernel_size, strides=1, padding="same",
+                 **kwargs):
+        super().__init__(**kwargs)
+        self.filters, self.kernel_size = filters, kernel_size
+        self.strides, self.padding = strides, padding.upper()
+
+    def build(self, input_shape):
+        shape = (self.kernel_size, self.kernel_size, int(input_shape[-1]),
+                 self.filters)
+        self.v = self.add_weight(name="v", shape=shape,
+                                 initializer=keras.initializers.RandomNormal(
+                                     stddev=0.05))
+        self.g = self.add_weight(name="g", shape=(self.filters,),
+                                 initializer="ones")
+        self.b = self.add_weight(name="b", shape=(self.filters,),
+                                 initializer="zeros")
+
+    def _linear(self, inputs, kernel):
+        return tf.nn.conv2d(inputs, kernel, self.strides, self.padding)
+
+
+def track(owner, prefix, items):
+    """Makes layers kept in a Python list visible to tf.train.Checkpoint.
+
+    Keras 3 tracks list attributes for itself but not as TensorFlow
+    checkpoint children, so a checkpoint of the model alone would miss their
+    weights (a run's optimizers still reach the trainable ones, an averaged
+    discriminator would be lost). Each item also becomes the attribute
+    `<prefix>_<index>`.
+    """
+    for index, item in enumerate(items):
+        setattr(owner, f"{prefix}_{index}", item)
+    return items

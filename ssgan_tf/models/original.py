@@ -47,6 +47,7 @@ class Generator(keras.Model):
             self.blocks.append(layers.UpBlock(width_now, deconv_type, norm_type,
                                               sync_batch_norm,
                                               name=f"up_{index}"))
+        layers.track(self, "up", self.blocks)
         self.to_image = keras.layers.Conv2D(channels, 1)
 
     def call(self, z, training=False):
@@ -78,6 +79,7 @@ class Discriminator(keras.Model):
             last = D_WIDTHS[index] if index < len(D_WIDTHS) else D_WIDTH_AFTER
             self.blocks.append(layers.DownBlock(last, norm_type, sync_batch_norm,
                                                name=f"down_{index}"))
+        layers.track(self, "down", self.blocks)
         self.reduce = keras.layers.Conv2D(max(1, last // 4), 1)
         self.classify = keras.layers.Conv2D(num_class + 1, 1)
 

@@ -67,6 +67,22 @@ def load_data(config):
     return train, test
 
 
+def _labeled_indices(config, train):
+    """The labeled subset: the ids of --labeled_ids, else a class-balanced
+    draw of --num_labeled by --seed."""
+    if not config.labeled_ids:
+        return pipeline.choose_labeled(train.labels, config.num_labeled,
+                                       train.num_class, config.seed)
+    wanted = data_format.read_ids(config.labeled_ids)
+    position = {example_id: i for i, example_id in enumerate(train.ids)}
+    unknown = [i for i in wanted if i not in position]
+    if unknown:
+        raise UserError(f"--labeled_ids {config.labeled_ids}: {len(unknown)} "
+                        f"id(s) not in the training split, e.g. "
+                        f"{unknown[0]!r}")
+    return np.sort(np.asarray([position[i] for i in wanted], np.int64))
+
+
 def data_info(train, test, config):
     return {"image_shape": list(train.image_shape), "num_class": train.num_class,
             "class_names": train.class_names, "num_train": len(train),
@@ -123,8 +139,7 @@ def run(config, log=print):
     train, test = load_data(config)
     info = data_info(train, test, config)
     num_class, image_shape = train.num_class, train.image_shape
-    labeled = pipeline.choose_labeled(train.labels, config.num_labeled,
-                                      num_class, config.seed)
+    labeled = _labeled_indices(config, train)
     semi_supervised = len(labeled) < len(train)
 
     if config.checkpoint:
@@ -175,15 +190,8 @@ def _train(config, strategy, chief, train, test, info, labeled, semi_supervised,
             ckpt_lib.restore(checkpoint, restore_from)
             log(f"resumed from {restore_from} at step "
                 f"{int(d_optimizer.iterations.numpy())}")
-        elif hasattr(discriminator, "initialize"):
-            # Weight normalization's data-dependent initialization.
-            init_batch = pipeline.scale_images(np.asarray(
-                train.images[:min(len(train), 500)]))
-            discriminator.initialize(init_batch)
-            generator.initialize(tf.random.uniform([min(len(train), 500),
-                                                    config.n_z], -1, 1))
-            if ema is not None:
-                ema.copy()
+        else:
+            _data_dependent_init(generator, discriminator, train, config, ema)
 
     os.makedirs(run_dir, exist_ok=True)
     if chief:
@@ -229,6 +237,8 @@ def _train(config, strategy, chief, train, test, info, labeled, semi_supervised,
             f"{strategy.num_replicas_in_sync} replica(s); run folder {run_dir}")
     test_accuracy = None
     saved_step = None
+    history = []  # (step, training seconds, test accuracy)
+    started = time.perf_counter()
     window_start, window_steps = time.perf_counter(), 0
     while step < config.max_training_steps:
         target = _next_event(step, config, config.max_training_steps)
@@ -236,7 +246,9 @@ def _train(config, strategy, chief, train, test, info, labeled, semi_supervised,
         metrics = trainer.run(iterator, tf.constant(count, tf.int32))
         step += count
         window_steps += count
-        finished = step >= config.max_training_steps
+        finished = step >= config.max_training_steps or (
+            config.max_seconds > 0 and
+            time.perf_counter() - started >= config.max_seconds)
         metrics = {k: float(v) for k, v in metrics.items()}
         if not all(math.isfinite(v) for v in metrics.values()):
             raise UserError(f"training diverged at step {step} (a loss is "
@@ -244,6 +256,7 @@ def _train(config, strategy, chief, train, test, info, labeled, semi_supervised,
         if step % config.test_sample_step == 0 or finished:
             test_accuracy = _test_accuracy(predict_fn, test)
             summaries.test_accuracy(test_accuracy, step)
+            history.append((step, time.perf_counter() - started, test_accuracy))
         if step % config.write_summary_step == 0 or finished:
             summaries.scalars(metrics, step)
         if step % config.output_save_step == 0 or finished:
@@ -263,6 +276,8 @@ def _train(config, strategy, chief, train, test, info, labeled, semi_supervised,
             progress.show(step, metrics, test_accuracy,
                           window_steps * config.batch_size / elapsed)
             window_start, window_steps = time.perf_counter(), 0
+        if finished:
+            break
     summaries.flush()
     summaries.close()
     if test_accuracy is None:  # resumed at or past the last step
@@ -274,7 +289,23 @@ def _train(config, strategy, chief, train, test, info, labeled, semi_supervised,
         f"examples; checkpoint {latest}; TensorBoard: tensorboard --logdir "
         f"{run_dir}")
     return {"run_dir": run_dir, "step": step, "test_accuracy": test_accuracy,
-            "checkpoint": latest}
+            "checkpoint": latest, "history": history}
+
+
+INIT_BATCH = 500
+
+
+def _data_dependent_init(generator, discriminator, train, config, ema):
+    """Weight normalization's data-dependent initialization, for the networks
+    that have one, on the first training images and fresh noise."""
+    count = min(len(train), INIT_BATCH)
+    if hasattr(discriminator, "initialize"):
+        discriminator.initialize(pipeline.scale_images(np.asarray(
+            train.images[:count])))
+    if hasattr(generator, "initialize"):
+        generator.initialize(tf.random.uniform([count, config.n_z], -1, 1))
+    if ema is not None:
+        ema.copy()
 
 
 def _config_dict(config):

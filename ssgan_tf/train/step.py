@@ -74,6 +74,9 @@ class TrainStep:
     def _generator_loss(self, images, real_features, fake_images,
                         fake_features, fake_logits, weight):
         """The generator's loss on this replica, scaled for the global batch."""
+        if self.config.model == "sgan":
+            return self._average(losses.sgan_generator(
+                fake_logits[:, self.num_class]))
         if self.config.g_loss == "feature_matching":
             # A distance between batch means is not a sum over examples: each
             # replica contributes 1/replicas of it.
@@ -85,13 +88,45 @@ class TrainStep:
         per_example += weight * losses.huber(images, fake_images)
         return self._average(per_example)
 
+    def _discriminator_terms(self, real_logits, labels, unlabeled_logits,
+                             fake_logits):
+        """Per-example D losses: (on real images, on generated images).
+
+        `unlabeled_logits` is None when every training image is labeled; the
+        labeled batch then plays the unlabeled one where a loss needs it.
+        """
+        config, num_class = self.config, self.num_class
+        if config.model == "sgan":  # two heads: N classes, then real/fake
+            real_or_unlabeled = real_logits if unlabeled_logits is None else \
+                unlabeled_logits
+            unlabeled_term, fake_term = losses.sgan_real_fake(
+                real_or_unlabeled[:, num_class], fake_logits[:, num_class])
+            return (losses.supervised_loss(real_logits, labels, num_class)
+                    + unlabeled_term, fake_term)
+        if config.d_loss == "supervised":  # the baseline: labels alone
+            return (losses.supervised_loss(real_logits, labels, num_class),
+                    tf.zeros_like(fake_logits[:, 0]))
+        if config.d_loss == "original":
+            real_term = losses.d_loss_real(real_logits, labels)
+            if unlabeled_logits is not None:
+                real_term += losses.d_loss_unlabeled(unlabeled_logits)
+            return real_term, losses.d_loss_fake(fake_logits,
+                                                 config.label_smoothing_alpha)
+        # improved_gan: the fake logit is fixed at 0
+        unlabeled_term, fake_term = losses.improved_gan_unlabeled(
+            (real_logits if unlabeled_logits is None else
+             unlabeled_logits)[:, :num_class], fake_logits[:, :num_class])
+        return (losses.supervised_loss(real_logits, labels, num_class)
+                + unlabeled_term, fake_term)
+
     def replica_step(self, batch):
         """One D update and `update_rate` G updates on this replica's batch.
 
-        The first G update shares the D update's forward pass (both gradients
-        from one generated batch, as in TensorFlow's DCGAN tutorial); that saves
-        one generator forward pass, most of a step's cost. Further G updates
-        draw fresh noise.
+        By default the updates alternate as in the original: D first, then
+        each G update on fresh noise against the updated D. With
+        `g_shares_d_pass` the first G update reuses the D update's generated
+        batch (both gradients from one forward pass, as in TensorFlow's DCGAN
+        tutorial), which saves one generator forward pass.
 
         Returns:
           Sums over this replica's examples of each metric (divided by the
@@ -100,13 +135,15 @@ class TrainStep:
         config, num_class = self.config, self.num_class
         images, labels, unlabeled = batch["image"], batch["label"], \
             batch["unlabeled"]
+        g_loss = tf.constant(0.0)
         local_batch = tf.shape(images)[0]
         weight = losses.recon_weight(self.d_optimizer.iterations,
                                      config.recon_weight_scale,
                                      config.recon_anneal_steps)
         generator, discriminator = self.generator, self.discriminator
 
-        with tf.GradientTape() as d_tape, tf.GradientTape() as g_tape:
+        with tf.GradientTape() as d_tape, tf.GradientTape(
+                watch_accessed_variables=config.g_shares_d_pass) as g_tape:
             fake_images = generator(self._noise(local_batch), training=True)
             real_features, real_logits = discriminator.features_and_logits(
                 images, training=True)
@@ -120,31 +157,33 @@ class TrainStep:
                 unlabeled_logits = with_fake_logit(unlabeled_logits, num_class)
 
             # Discriminator: labeled, unlabeled and generated batches
-            if config.d_loss == "original":
-                real_term = losses.d_loss_real(real_logits, labels)
-                fake_term = losses.d_loss_fake(fake_logits,
-                                               config.label_smoothing_alpha)
-                if self.semi_supervised:
-                    real_term += losses.d_loss_unlabeled(unlabeled_logits)
-            else:  # improved_gan: the fake logit is fixed at 0
-                real_term = losses.supervised_loss(real_logits, labels, num_class)
-                unlabeled_term, fake_term = losses.improved_gan_unlabeled(
-                    (unlabeled_logits if self.semi_supervised else
-                     real_logits)[:, :num_class], fake_logits[:, :num_class])
-                real_term += unlabeled_term
+            real_term, fake_term = self._discriminator_terms(
+                real_logits, labels,
+                unlabeled_logits if self.semi_supervised else None,
+                fake_logits)
             d_loss = self._average(real_term + fake_term)
 
-            # Generator, first update: the same generated batch
-            g_loss = self._generator_loss(images, real_features, fake_images,
-                                          fake_features, fake_logits, weight)
+            if config.g_shares_d_pass:
+                g_loss = self._generator_loss(images, real_features,
+                                              fake_images, fake_features,
+                                              fake_logits, weight)
         self._apply(self.d_optimizer, d_tape, d_loss,
                     discriminator.trainable_variables)
-        self._apply(self.g_optimizer, g_tape, g_loss,
-                    generator.trainable_variables)
+        if config.g_shares_d_pass:
+            self._apply(self.g_optimizer, g_tape, g_loss,
+                        generator.trainable_variables)
 
-        # Generator, further updates: fresh noise each
-        for _ in range(config.update_rate - 1):
+        # Generator updates on fresh noise
+        g_updates = 0 if config.d_loss == "supervised" else \
+            config.update_rate - int(config.g_shares_d_pass)
+        g_loss = tf.constant(0.0)
+        for _ in range(g_updates):
             with tf.GradientTape() as g_tape:
+                if config.g_loss == "feature_matching":
+                    # Both means from the discriminator as it is now, after
+                    # its update (the batch is the unlabeled one).
+                    real_features, _ = discriminator.features_and_logits(
+                        unlabeled, training=True)
                 fake_images = generator(self._noise(local_batch), training=True)
                 fake_features, fake_logits = discriminator.features_and_logits(
                     fake_images, training=True)

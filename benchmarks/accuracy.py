@@ -1,0 +1,85 @@
+"""MNIST with 100 labels (10 per class): test accuracy against training time.
+
+    python benchmarks/accuracy.py [--seeds 1 2 3] [--minutes 15] [--out DIR]
+
+Gets the genuine MNIST through `download.py --mirror ../shared/datasets/mnist`
+(or the registry copy when that folder is absent), trains
+`--preset mnist_100` for a fixed wall-clock budget per seed, measuring the
+accuracy on the official 10,000 test images about every 30 s, and writes
+accuracy-vs-time as JSON and PNG.
+"""
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+from ssgan_tf import config as config_lib, train  # noqa: E402
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
+    parser.add_argument("--minutes", type=float, default=15.0)
+    parser.add_argument("--dataset_dir", default=os.path.join(ROOT, "datasets"))
+    parser.add_argument("--mirror", default=os.path.join(
+        ROOT, "..", "shared", "datasets", "mnist"))
+    parser.add_argument("--out", default=os.path.join(ROOT, "benchmarks",
+                                                      "results"))
+    args = parser.parse_args()
+    os.makedirs(args.out, exist_ok=True)
+    command = [sys.executable, os.path.join(ROOT, "download.py"), "--dataset",
+               "MNIST", "--dataset_dir", args.dataset_dir]
+    if os.path.isdir(args.mirror):
+        command += ["--mirror", args.mirror]
+    subprocess.run(command, check=True)
+    runs = []
+    for seed in args.seeds:
+        config = config_lib.Config(**config_lib.PRESETS["mnist_100"]).replace(
+            dataset_dir=args.dataset_dir, seed=seed, prefix=f"bench_seed{seed}",
+            train_dir=os.path.join(args.out, "runs"),
+            max_seconds=args.minutes * 60, test_sample_step=600, log_step=600,
+            write_summary_step=600, output_save_step=6000, ckpt_save_step=6000,
+            steps_per_call=50)
+        result = train.run(config)
+        runs.append({"seed": seed, "final_step": result["step"],
+                     "final_test_accuracy": result["test_accuracy"],
+                     "history": [{"step": s, "seconds": round(t, 1),
+                                  "test_accuracy": a}
+                                 for s, t, a in result["history"]]})
+        print(json.dumps(runs[-1]["history"][-1]), flush=True)
+    output = {"preset": "mnist_100", "num_labeled": 100, "minutes": args.minutes,
+              "runs": runs,
+              "machine": f"{platform.machine()}, {os.cpu_count()} cores",
+              "date": time.strftime("%Y-%m-%d")}
+    with open(os.path.join(args.out, "accuracy.json"), "w") as f:
+        json.dump(output, f, indent=2)
+    import matplotlib  # pylint: disable=import-outside-toplevel
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt  # pylint: disable=import-outside-toplevel
+    figure, axis = plt.subplots(figsize=(6, 4))
+    for run in runs:
+        axis.plot([h["seconds"] / 60 for h in run["history"]],
+                  [100 * h["test_accuracy"] for h in run["history"]],
+                  label=f"seed {run['seed']}")
+    axis.set_xlabel("training time (minutes, 2 CPU cores)")
+    axis.set_ylabel("MNIST test accuracy (%)")
+    axis.set_ylim(80, 100)
+    axis.grid(alpha=0.3)
+    axis.legend()
+    axis.set_title("100 labels, --preset mnist_100")
+    figure.tight_layout()
+    figure.savefig(os.path.join(args.out, "accuracy.png"), dpi=100)
+    print(json.dumps({"seed_final": [(r["seed"], r["final_test_accuracy"])
+                                     for r in runs]}))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,153 @@
+"""The networks of Salimans et al. 2016, "Improved Techniques for Training GANs".
+
+28x28 grey (MNIST): D an MLP 1000-500-250-250-250 with Gaussian noise (sigma
+0.3 on the input, 0.5 after each hidden layer, while training) and weight
+normalization; G uniform noise -> 500 -> 500 (softplus, batch norm) -> 784 with
+weight normalization and a sigmoid. The paper's pixels lay in [0, 1]; ours lie
+in [-1, 1], so D maps its input to [0, 1] before the noise and G maps its
+sigmoid to [-1, 1]: the noise keeps the paper's scale.
+
+32x32 colour (SVHN, CIFAR-10): D nine 3x3 convolutions (96, 96, 96/2, 192,
+192, 192/2, 192 valid, 192 1x1, 192 1x1), leaky ReLU 0.2, dropout, weight
+normalization, global average pooling, dense to the classes; G dense to
+4x4x512 then transposed convolutions to 8x8x256, 16x16x128, 32x32x3 (tanh),
+batch norm.
+
+The MLPs keep weight normalization but not its data-dependent initialization:
+every weight row starts at unit norm (g = 1), as the public PyTorch
+reimplementation of the MNIST setup does. With the initialization, which
+standardizes each layer's pre-activations, the hidden activations dwarfed the
+0.5 noise and test accuracy after 3,000 steps fell from 93% to 80-82% in our
+runs. The 32x32 discriminator uses the initialization.
+
+Both discriminators give N logits (the fake logit is fixed at 0) and
+`features_and_logits` for feature matching on the last hidden layer.
+"""
+
+import tensorflow as tf
+
+from ssgan_tf.models.layers import WeightNormConv2D, WeightNormDense, track
+
+keras = tf.keras
+
+
+def build(image_shape, num_class, n_z):
+    height, width, channels = image_shape
+    if (height, width, channels) == (28, 28, 1):
+        return MlpGenerator(image_shape, n_z), MlpDiscriminator(image_shape,
+                                                                num_class)
+    if (height, width) == (32, 32):
+        return ConvGenerator(image_shape, n_z), ConvDiscriminator(image_shape,
+                                                                  num_class)
+    from ssgan_tf.errors import UserError  # pylint: disable=import-outside-toplevel
+    raise UserError(f"--model improved_gan: the paper's networks are for 28x28x1 "
+                    f"and 32x32 images, not {tuple(image_shape)}; use --model "
+                    f"original")
+
+
+class MlpDiscriminator(keras.Model):
+    HIDDEN = (1000, 500, 250, 250, 250)
+    INPUT_NOISE, HIDDEN_NOISE = 0.3, 0.5
+
+    def __init__(self, image_shape, num_class, **kwargs):
+        super().__init__(**kwargs)
+        self.image_shape, self.num_class = tuple(image_shape), num_class
+        self.hidden = [WeightNormDense(units, train_scale=False,
+                                       name=f"dense_{i}")
+                       for i, units in enumerate(self.HIDDEN)]
+        track(self, "hidden", self.hidden)
+        self.out = WeightNormDense(num_class, name="logits")
+
+    def features_and_logits(self, images, training=False):
+        x = (tf.reshape(tf.cast(images, tf.float32), [-1, 784]) + 1.0) / 2.0
+        if training:
+            x += tf.random.normal(tf.shape(x), stddev=self.INPUT_NOISE)
+        for layer in self.hidden:
+            features = tf.nn.relu(layer(x))
+            x = features
+            if training:
+                x += tf.random.normal(tf.shape(x), stddev=self.HIDDEN_NOISE)
+        # Feature matching uses the last hidden layer before its noise: the
+        # noise would only add variance to the matched means.
+        return features, self.out(x)
+
+    def call(self, images, training=False):
+        return self.features_and_logits(images, training)[1]
+
+
+class MlpGenerator(keras.Model):
+    def __init__(self, image_shape, n_z, **kwargs):
+        super().__init__(**kwargs)
+        self.image_shape, self.n_z = tuple(image_shape), n_z
+        self.dense = [keras.layers.Dense(500, use_bias=False) for _ in range(2)]
+        self.norms = [keras.layers.BatchNormalization(epsilon=1e-5)
+                      for _ in range(2)]
+        track(self, "dense", self.dense)
+        track(self, "norm", self.norms)
+        self.out = WeightNormDense(784, name="pixels")
+
+    def call(self, z, training=False):
+        x = z
+        for dense, norm in zip(self.dense, self.norms):
+            x = tf.nn.softplus(norm(dense(x), training=training))
+        pixels = tf.sigmoid(tf.cast(self.out(x), tf.float32))
+        return tf.reshape(pixels * 2.0 - 1.0, [-1, 28, 28, 1])
+
+
+class ConvDiscriminator(keras.Model):
+    def __init__(self, image_shape, num_class, **kwargs):
+        super().__init__(**kwargs)
+        self.image_shape, self.num_class = tuple(image_shape), num_class
+        spec = [(96, 3, 1, "same"), (96, 3, 1, "same"), (96, 3, 2, "same"),
+                (192, 3, 1, "same"), (192, 3, 1, "same"), (192, 3, 2, "same"),
+                (192, 3, 1, "valid"), (192, 1, 1, "valid"), (192, 1, 1, "valid")]
+        self.convs = [WeightNormConv2D(f, k, s, p, name=f"conv_{i}")
+                      for i, (f, k, s, p) in enumerate(spec)]
+        self.dropouts = {0: keras.layers.Dropout(0.2),
+                         3: keras.layers.Dropout(0.5),
+                         6: keras.layers.Dropout(0.5)}
+        track(self, "conv", self.convs)
+        self.out = WeightNormDense(num_class, name="logits")
+
+    def features_and_logits(self, images, training=False):
+        x = tf.cast(images, tf.float32)
+        for index, conv in enumerate(self.convs):
+            if index in self.dropouts:
+                x = self.dropouts[index](x, training=training)
+            x = tf.nn.leaky_relu(conv(x), alpha=0.2)
+        features = tf.reduce_mean(x, axis=[1, 2])
+        return features, self.out(features)
+
+    def call(self, images, training=False):
+        return self.features_and_logits(images, training)[1]
+
+    def initialize(self, images):
+        x = tf.cast(images, tf.float32)
+        for conv in self.convs:
+            x = tf.nn.leaky_relu(conv.initialize(x), alpha=0.2)
+        self.out.initialize(tf.reduce_mean(x, axis=[1, 2]))
+
+
+class ConvGenerator(keras.Model):
+    def __init__(self, image_shape, n_z, **kwargs):
+        super().__init__(**kwargs)
+        self.image_shape, self.n_z = tuple(image_shape), n_z
+        self.dense = keras.layers.Dense(4 * 4 * 512, use_bias=False)
+        self.norm0 = keras.layers.BatchNormalization(epsilon=1e-5)
+        self.deconvs = [keras.layers.Conv2DTranspose(f, 5, 2, "same",
+                                                     use_bias=False)
+                        for f in (256, 128)]
+        self.norms = [keras.layers.BatchNormalization(epsilon=1e-5)
+                      for _ in range(2)]
+        track(self, "deconv", self.deconvs)
+        track(self, "norm", self.norms)
+        self.to_image = keras.layers.Conv2DTranspose(image_shape[-1], 5, 2,
+                                                     "same")
+
+    def call(self, z, training=False):
+        x = tf.nn.relu(self.norm0(self.dense(z), training=training))
+        x = tf.reshape(x, [-1, 4, 4, 512])
+        for deconv, norm in zip(self.deconvs, self.norms):
+            x = tf.nn.relu(norm(deconv(x), training=training))
+        return tf.tanh(tf.cast(self.to_image(x), tf.float32))
+

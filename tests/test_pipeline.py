@@ -1,0 +1,61 @@
+"""The labeled subset and the tf.data streams."""
+
+import numpy as np
+import pytest
+
+from ssgan_tf.data import pipeline
+from ssgan_tf.errors import UserError
+
+
+def test_labeled_subset_is_class_balanced_and_seeded():
+    labels = np.repeat(np.arange(4), 25)
+    chosen = pipeline.choose_labeled(labels, 20, 4, seed=7)
+    assert len(chosen) == 20 and len(set(chosen)) == 20
+    np.testing.assert_array_equal(np.bincount(labels[chosen]), [5, 5, 5, 5])
+    np.testing.assert_array_equal(chosen,
+                                  pipeline.choose_labeled(labels, 20, 4, seed=7))
+    assert not np.array_equal(chosen,
+                              pipeline.choose_labeled(labels, 20, 4, seed=8))
+
+
+def test_zero_or_all_means_every_example():
+    labels = np.arange(10) % 2
+    np.testing.assert_array_equal(pipeline.choose_labeled(labels, 0, 2, 1),
+                                  np.arange(10))
+    np.testing.assert_array_equal(pipeline.choose_labeled(labels, 10, 2, 1),
+                                  np.arange(10))
+
+
+@pytest.mark.parametrize("count, fragment", [(11, "only 10"),
+                                             (3, "divide evenly"),
+                                             (8, "class 1 has only")])
+def test_bad_num_labeled(count, fragment):
+    labels = np.array([0] * 8 + [1] * 2)
+    with pytest.raises(UserError) as info:
+        pipeline.choose_labeled(labels, count, 2, 1)
+    assert "--num_labeled" in str(info.value) and fragment in str(info.value)
+
+
+def test_streams_scale_and_keep_labeled_labels_only():
+    images = np.arange(12, dtype=np.uint8).reshape(12, 1, 1, 1) * 20
+    labels = np.arange(12) % 3
+    labeled = np.array([0, 4, 8])
+    stream = pipeline.train_stream(images, labels, labeled, batch_size=3, seed=0)
+    for batch in stream.take(4):
+        pixels = np.round((batch["image"].numpy().ravel() + 1) * 127.5)
+        assert set(pixels) == {0.0, 80.0, 160.0}  # the labeled images only
+        assert set(batch["label"].numpy()) == {0, 1, 2}
+        unlabeled = batch["unlabeled"].numpy()
+        assert unlabeled.min() >= -1.0 and unlabeled.max() <= 1.0
+    everything = pipeline.train_stream(images, labels, None, 4, 0)
+    seen = set()
+    for batch in everything.take(3):
+        seen.update(np.round((batch["image"].numpy().ravel() + 1) * 127.5))
+        np.testing.assert_array_equal(batch["image"], batch["unlabeled"])
+    assert len(seen) == 12  # one epoch of 3 batches covers every image
+
+
+def test_eval_batches_cover_everything_once():
+    images = np.zeros((7, 2, 2, 1), np.uint8)
+    sizes = [len(b) for b in pipeline.eval_batches(images, 3)]
+    assert sizes == [3, 3, 1]

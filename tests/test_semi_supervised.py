@@ -1,0 +1,98 @@
+"""Few-label training: only the chosen labels reach the training step; each
+preset runs on tiny generated data."""
+
+import os
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from ssgan_tf import train
+from ssgan_tf.config import Config
+from ssgan_tf.data import format as data_format
+
+from conftest import run_cli, write_tiny_dataset
+
+
+def discriminator_weights(run_dir):
+    reader = tf.train.load_checkpoint(tf.train.latest_checkpoint(run_dir))
+    keys = sorted(k for k in reader.get_variable_to_shape_map()
+                  if k.startswith("discriminator/"))
+    return [reader.get_tensor(k) for k in keys]
+
+
+def test_only_the_labeled_subset_labels_are_seen(tmp_path):
+    path, ids, images, labels = write_tiny_dataset(
+        tmp_path / "data", count=48, shape=(8, 8, 1), num_class=4, splits=True)
+    config = Config(dataset="tiny", dataset_dir=str(tmp_path / "data"),
+                    train_dir=str(tmp_path / "runs"), batch_size=8, n_z=8,
+                    num_labeled=8, max_training_steps=6, steps_per_call=3,
+                    log_step=6, write_summary_step=6, test_sample_step=6,
+                    output_save_step=6, ckpt_save_step=6, seed=5,
+                    prefix="first")
+    first = train.run(config, log=lambda *a: None)
+    labeled_ids = open(os.path.join(first["run_dir"],
+                                    "labeled_ids.txt")).read().split()
+    assert len(labeled_ids) == 8
+    train_ids = ids[:36]
+    chosen = [train_ids.index(i) for i in labeled_ids]
+    np.testing.assert_array_equal(np.bincount(labels[chosen], minlength=4),
+                                  [2, 2, 2, 2])
+
+    # Scramble every training label except the labeled subset's.
+    scrambled = labels.copy()
+    others = [i for i in range(36) if ids[i] not in labeled_ids]
+    scrambled[others] = (scrambled[others] + 1 + np.arange(len(others))) % 4
+    assert (scrambled[others] != labels[others]).any()
+    data_format.write_dataset(path, ids, images, scrambled, num_class=4,
+                              splits={"train": ids[:36], "test": ids[36:]})
+    # The class-balanced draw looks at every label, so the second run is told
+    # the first run's subset; the training step itself must see no other label.
+    second = train.run(config.replace(
+        prefix="second", labeled_ids=os.path.join(first["run_dir"],
+                                                  "labeled_ids.txt")),
+        log=lambda *a: None)
+    assert open(os.path.join(second["run_dir"],
+                             "labeled_ids.txt")).read().split() == labeled_ids
+    for a, b in zip(discriminator_weights(first["run_dir"]),
+                    discriminator_weights(second["run_dir"])):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("preset, shape, num_labeled", [
+    ("mnist_100", (28, 28, 1), "20"),
+    ("svhn_1000", (32, 32, 3), "20"),
+    ("cifar10_4000", (32, 32, 3), "20")])
+def test_each_preset_runs(tmp_path, preset, shape, num_labeled):
+    write_tiny_dataset(tmp_path / "data", count=60, shape=shape, num_class=10,
+                       splits=True)
+    result = run_cli("trainer.py", "--preset", preset, "--dataset", "tiny",
+                     "--dataset_dir", str(tmp_path / "data"), "--train_dir",
+                     str(tmp_path / "runs"), "--num_labeled", num_labeled,
+                     "--batch_size", "10", "--max_training_steps", "4",
+                     "--steps_per_call", "2", "--log_step", "2",
+                     "--ckpt_save_step", "4", "--test_sample_step", "4",
+                     "--output_save_step", "4", "--write_summary_step", "4")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "(20 labeled)" in result.stdout
+    run_dir = os.path.join(tmp_path / "runs", os.listdir(tmp_path / "runs")[0])
+    import json
+    saved = json.load(open(os.path.join(run_dir, "config.json")))["config"]
+    assert saved["model"] == "improved_gan" and saved["g_loss"] == \
+        "feature_matching" and saved["num_labeled"] == 20
+    reader = tf.train.load_checkpoint(os.path.join(run_dir, "model-4"))
+    assert any(k.startswith("ema_discriminator/")
+               for k in reader.get_variable_to_shape_map())
+
+
+def test_sgan_and_supervised_baseline_run(tmp_path):
+    write_tiny_dataset(tmp_path / "data", count=40, shape=(12, 12, 1),
+                       num_class=4)
+    for extra in (["--model", "sgan"], ["--d_loss", "supervised"]):
+        result = run_cli("trainer.py", "--dataset", "tiny", "--dataset_dir",
+                         str(tmp_path / "data"), "--train_dir",
+                         str(tmp_path / "runs"), "--batch_size", "8",
+                         "--num_labeled", "8", "--max_training_steps", "4",
+                         "--steps_per_call", "2", *extra)
+        assert result.returncode == 0, result.stderr[-3000:]
+        assert "test accuracy" in result.stdout
