@@ -42,8 +42,10 @@ def measure(shape, batch, steps, config):
         d_opt = loop.build_optimizer(config, config.learning_rate_d, 1)
         g_opt.build(generator.trainable_variables)
         d_opt.build(discriminator.trainable_variables)
-    stream = pipeline.train_stream(images, labels, None, batch, 0)
-    iterator = iter(strategy.experimental_distribute_dataset(stream))
+    noise_shape = (step_lib.noise_passes(config), config.n_z)
+    iterator = iter(pipeline.distributed_stream(
+        strategy, lambda: pipeline.train_stream(images, labels, None, batch, 0,
+                                                noise_shape), batch))
     trainer = step_lib.TrainStep(config, strategy, generator, discriminator,
                                  g_opt, d_opt, 10, False)
     chunk = tf.constant(config.steps_per_call, tf.int32)
@@ -64,10 +66,12 @@ def main():
     parser.add_argument("--shapes", default="mnist,cifar")
     parser.add_argument("--jit_compile", action="store_true")
     parser.add_argument("--mixed_precision", action="store_true")
+    parser.add_argument("--g_shares_d_pass", action="store_true")
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
     config = Config(steps_per_call=20, jit_compile=args.jit_compile,
-                    mixed_precision=args.mixed_precision)
+                    mixed_precision=args.mixed_precision,
+                    g_shares_d_pass=args.g_shares_d_pass)
     if args.mixed_precision:
         tf.keras.mixed_precision.set_global_policy("mixed_float16")
     shapes = {"mnist": (28, 28, 1), "cifar": (32, 32, 3)}
@@ -82,6 +86,7 @@ def main():
     output = {"results": results, "tensorflow": tf.__version__,
               "jit_compile": args.jit_compile,
               "mixed_precision": args.mixed_precision,
+              "g_shares_d_pass": args.g_shares_d_pass,
               "devices": devices,
               "machine": f"{platform.machine()}, {os.cpu_count()} cores",
               "date": time.strftime("%Y-%m-%d")}

@@ -39,6 +39,10 @@ class Config:
     # --- run
     prefix: str = _field("default", "First part of the run-folder name.")
     train_dir: str = _field("train_dir", "Where run folders are created.")
+    run_name: Optional[str] = _field(None, "The run folder's name; default: "
+                                     "the original's <prefix>-<DATASET>_lr_... "
+                                     "name with a timestamp. Give every worker "
+                                     "of a --strategy multi_worker run the same.")
     checkpoint: Optional[str] = _field(None, "Resume from a `model-<step>` "
                                        "prefix or a run folder (its latest).")
     seed: int = _field(123, "Seed of the labeled subset, the noise and the "
@@ -227,6 +231,11 @@ def validate(config: Config):
         raise UserError("--ema_decay must lie in [0, 1)")
     if not 0.0 <= config.lr_decay_fraction <= 1.0:
         raise UserError("--lr_decay_fraction must lie in [0, 1]")
+    if config.strategy == "multi_worker" and not config.run_name \
+            and not config.checkpoint:
+        raise UserError("--strategy multi_worker needs --run_name NAME (the "
+                        "same on every worker) so all workers use one run "
+                        "folder")
     if config.model == "sgan" and (config.d_loss != "original"
                                    or config.g_loss != "original"):
         raise UserError("--model sgan has its own two-head losses; leave "

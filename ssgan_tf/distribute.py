@@ -10,6 +10,10 @@ def make_strategy(name: str = "auto") -> tf.distribute.Strategy:
     strategy. mirrored: all GPUs, else every logical CPU device. one_device:
     the first GPU, else the CPU. multi_worker: MultiWorkerMirroredStrategy,
     configured by TF_CONFIG."""
+    if name == "multi_worker":
+        # Collective ops must be configured before TensorFlow runs anything
+        # else, even before listing devices.
+        return tf.distribute.MultiWorkerMirroredStrategy()
     gpus = tf.config.list_logical_devices("GPU")
     if name == "auto":
         return tf.distribute.MirroredStrategy() if gpus else \
@@ -21,8 +25,6 @@ def make_strategy(name: str = "auto") -> tf.distribute.Strategy:
     if name == "one_device":
         return tf.distribute.OneDeviceStrategy(gpus[0].name if gpus else
                                                "/cpu:0")
-    if name == "multi_worker":
-        return tf.distribute.MultiWorkerMirroredStrategy()
     raise UserError(f"--strategy {name}: expected auto, mirrored, one_device "
                     f"or multi_worker")
 

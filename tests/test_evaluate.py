@@ -124,3 +124,12 @@ def test_evaler_bad_inputs(tiny_run, tmp_path):
     assert_one_line_error(run_cli("evaler.py", "--dataset", "colour",
                                   "--dataset_dir", str(tmp_path / "other"),
                                   "--checkpoint", run_dir), "image shape")
+
+
+def test_watch_evaluates_until_the_last_step(tiny_run):
+    root, run_dir, _ = tiny_run
+    result = run_cli("evaler.py", "--dataset", "tiny", "--dataset_dir",
+                     str(root / "data"), "--checkpoint", run_dir, "--watch",
+                     "--watch_timeout", "20", "--noplots")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "at step 30" in result.stdout  # the run's last step ends the watch

@@ -75,12 +75,16 @@ def _examples(images, labels, seed):
 
 
 def train_stream(images, labels, labeled_indices: Optional[np.ndarray],
-                 batch_size: int, seed: int) -> tf.data.Dataset:
-    """Endless batches {"image", "label", "unlabeled"}.
+                 batch_size: int, seed: int, noise_shape=None) -> tf.data.Dataset:
+    """Endless global batches {"image", "label", "unlabeled"[, "noise"]}.
 
     `image`/`label` come from the labeled examples (repeated as often as the
     unlabeled stream needs); `unlabeled` from every training image, labels
     dropped. With every example labeled, `unlabeled` is the labeled batch itself.
+    `noise_shape` (passes, n_z) adds the generator's uniform noise in [-1, 1],
+    [batch, passes, n_z], drawn statelessly from (seed, batch number): the
+    noise then travels with the examples, so splitting a batch across replicas
+    or workers changes nothing.
     """
     all_labeled = labeled_indices is None or len(labeled_indices) == len(labels)
     if all_labeled:
@@ -98,7 +102,43 @@ def train_stream(images, labels, labeled_indices: Optional[np.ndarray],
         data = data.map(lambda lab, unl: {"image": scale_images(lab[0]),
                                           "label": lab[1],
                                           "unlabeled": scale_images(unl[0])})
-    return data.prefetch(tf.data.AUTOTUNE)
+    if noise_shape is not None:
+        shape = [batch_size] + list(noise_shape)
+
+        def add_noise(index, batch):
+            batch = dict(batch)
+            batch["noise"] = tf.random.stateless_uniform(
+                shape, seed=tf.stack([tf.cast(seed, tf.int64), index]),
+                minval=-1.0, maxval=1.0)
+            return batch
+        data = data.enumerate().map(add_noise)
+    return data
+
+
+def distributed_stream(strategy, make_global_stream, global_batch: int):
+    """The global stream split across replicas and workers the same way, so
+    that every replica's rows are the rows a single device would see there.
+
+    Each input pipeline (one per worker) builds the same global stream and
+    keeps the rows of its own replicas; within a pipeline the per-replica
+    slices are handed to the local replicas in order.
+    """
+    replicas = strategy.num_replicas_in_sync
+    per_replica = global_batch // replicas
+
+    def dataset_fn(context):
+        local = replicas // context.num_input_pipelines
+        first = context.input_pipeline_id * local
+
+        def slices(batch):
+            return tf.data.Dataset.from_tensor_slices(
+                tf.nest.map_structure(lambda t: tf.reshape(
+                    t[first * per_replica:(first + local) * per_replica],
+                    [local, per_replica] + t.shape[1:].as_list()), batch))
+        return make_global_stream().flat_map(slices).prefetch(tf.data.AUTOTUNE)
+
+    options = tf.distribute.InputOptions(experimental_fetch_to_device=True)
+    return strategy.distribute_datasets_from_function(dataset_fn, options)
 
 
 def eval_batches(images, batch_size: int):

@@ -4,7 +4,9 @@ summary, a test, a sample grid or a checkpoint)."""
 
 import math
 import os
+import shutil
 import sys
+import tempfile
 import time
 
 import numpy as np
@@ -147,7 +149,8 @@ def run(config, log=print):
         ckpt_lib.check_compatible(ckpt_lib.read_run_info(run_dir), info,
                                   restore_from, config.dataset)
     else:
-        run_dir = os.path.join(config.train_dir, ckpt_lib.run_folder_name(config))
+        run_dir = os.path.join(config.train_dir, config.run_name or
+                               ckpt_lib.run_folder_name(config))
         restore_from = None
     keras.utils.set_random_seed(config.seed)
     if config.mixed_precision:
@@ -203,9 +206,11 @@ def _train(config, strategy, chief, train, test, info, labeled, semi_supervised,
                          strategy.num_replicas_in_sync}})
         with open(os.path.join(run_dir, LABELED_IDS_FILE), "w") as f:
             f.write("".join(f"{train.ids[i]}\n" for i in labeled))
+    # Every worker saves (saving may need all of them), but only the chief
+    # into the run folder; the others into a scratch folder removed at the end.
+    save_dir = run_dir if chief else tempfile.mkdtemp(prefix="ssgan-worker-")
     manager = tf.train.CheckpointManager(
-        checkpoint, run_dir if chief else os.path.join(run_dir, ".worker"),
-        max_to_keep=ckpt_lib.MAX_TO_KEEP,
+        checkpoint, save_dir, max_to_keep=ckpt_lib.MAX_TO_KEEP,
         checkpoint_name=ckpt_lib.CHECKPOINT_NAME)
     noise_file = os.path.join(run_dir, FIXED_NOISE_FILE)
     if os.path.isfile(noise_file):
@@ -216,10 +221,11 @@ def _train(config, strategy, chief, train, test, info, labeled, semi_supervised,
         if chief:
             np.save(noise_file, fixed_noise)
 
-    stream = pipeline.train_stream(train.images, train.labels,
-                                   labeled if semi_supervised else None,
-                                   config.batch_size, config.seed)
-    iterator = iter(strategy.experimental_distribute_dataset(stream))
+    noise_shape = (step_lib.noise_passes(config), config.n_z)
+    iterator = iter(pipeline.distributed_stream(
+        strategy, lambda: pipeline.train_stream(
+            train.images, train.labels, labeled if semi_supervised else None,
+            config.batch_size, config.seed, noise_shape), config.batch_size))
     trainer = step_lib.TrainStep(config, strategy, generator, discriminator,
                                  g_optimizer, d_optimizer, num_class,
                                  semi_supervised, ema)
@@ -285,6 +291,9 @@ def _train(config, strategy, chief, train, test, info, labeled, semi_supervised,
     latest = manager.latest_checkpoint
     if saved_step is None and latest is None:
         latest = manager.save(checkpoint_number=step)
+    if not chief:
+        shutil.rmtree(save_dir, ignore_errors=True)
+        latest = None
     log(f"step {step}: test accuracy {test_accuracy:.4f} on {len(test)} "
         f"examples; checkpoint {latest}; TensorBoard: tensorboard --logdir "
         f"{run_dir}")

@@ -24,6 +24,12 @@ def with_fake_logit(logits, num_class):
     return tf.concat([logits, tf.zeros_like(logits[:, :1])], axis=-1)
 
 
+def noise_passes(config) -> int:
+    """Generator passes per step, each with its own noise: one for the D
+    update, then one per further G update."""
+    return 1 + config.update_rate - int(config.g_shares_d_pass)
+
+
 class TrainStep:
     """Builds the per-replica step and the multi-step tf.function.
 
@@ -58,17 +64,22 @@ class TrainStep:
         self.run = self._multi_step if config.debug else tf.function(
             self._multi_step)
 
-    def _noise(self, batch):
-        return tf.random.uniform([batch, self.config.n_z], -1.0, 1.0)
-
     def _average(self, per_example):
         return tf.nn.compute_average_loss(per_example,
                                           global_batch_size=self.global_batch)
 
-    def _apply(self, optimizer, tape, loss, variables):
-        if hasattr(optimizer, "scale_loss"):  # LossScaleOptimizer (mixed precision)
-            loss = optimizer.scale_loss(loss)
-        gradients = tape.gradient(loss, variables)
+    @staticmethod
+    def _scaled(optimizer, loss):
+        """The loss to differentiate: scaled up under mixed precision (by the
+        LossScaleOptimizer, which unscales the gradients); call it inside the
+        tape so the scaling is recorded."""
+        if isinstance(optimizer, tf.keras.optimizers.LossScaleOptimizer):
+            return optimizer.scale_loss(loss)
+        return loss
+
+    @staticmethod
+    def _apply(optimizer, tape, scaled_loss, variables):
+        gradients = tape.gradient(scaled_loss, variables)
         optimizer.apply_gradients(zip(gradients, variables))
 
     def _generator_loss(self, images, real_features, fake_images,
@@ -135,8 +146,8 @@ class TrainStep:
         config, num_class = self.config, self.num_class
         images, labels, unlabeled = batch["image"], batch["label"], \
             batch["unlabeled"]
+        noise = batch["noise"]  # [batch, passes, n_z], drawn in the pipeline
         g_loss = tf.constant(0.0)
-        local_batch = tf.shape(images)[0]
         weight = losses.recon_weight(self.d_optimizer.iterations,
                                      config.recon_weight_scale,
                                      config.recon_anneal_steps)
@@ -144,7 +155,7 @@ class TrainStep:
 
         with tf.GradientTape() as d_tape, tf.GradientTape(
                 watch_accessed_variables=config.g_shares_d_pass) as g_tape:
-            fake_images = generator(self._noise(local_batch), training=True)
+            fake_images = generator(noise[:, 0], training=True)
             real_features, real_logits = discriminator.features_and_logits(
                 images, training=True)
             real_logits = with_fake_logit(real_logits, num_class)
@@ -162,34 +173,37 @@ class TrainStep:
                 unlabeled_logits if self.semi_supervised else None,
                 fake_logits)
             d_loss = self._average(real_term + fake_term)
+            scaled_d_loss = self._scaled(self.d_optimizer, d_loss)
 
             if config.g_shares_d_pass:
                 g_loss = self._generator_loss(images, real_features,
                                               fake_images, fake_features,
                                               fake_logits, weight)
-        self._apply(self.d_optimizer, d_tape, d_loss,
+                scaled_g_loss = self._scaled(self.g_optimizer, g_loss)
+        self._apply(self.d_optimizer, d_tape, scaled_d_loss,
                     discriminator.trainable_variables)
         if config.g_shares_d_pass:
-            self._apply(self.g_optimizer, g_tape, g_loss,
+            self._apply(self.g_optimizer, g_tape, scaled_g_loss,
                         generator.trainable_variables)
 
         # Generator updates on fresh noise
         g_updates = 0 if config.d_loss == "supervised" else \
             config.update_rate - int(config.g_shares_d_pass)
         g_loss = tf.constant(0.0)
-        for _ in range(g_updates):
+        for index in range(g_updates):
             with tf.GradientTape() as g_tape:
                 if config.g_loss == "feature_matching":
                     # Both means from the discriminator as it is now, after
                     # its update (the batch is the unlabeled one).
                     real_features, _ = discriminator.features_and_logits(
                         unlabeled, training=True)
-                fake_images = generator(self._noise(local_batch), training=True)
+                fake_images = generator(noise[:, 1 + index], training=True)
                 fake_features, fake_logits = discriminator.features_and_logits(
                     fake_images, training=True)
                 g_loss = self._generator_loss(images, real_features, fake_images,
                                               fake_features, fake_logits, weight)
-            self._apply(self.g_optimizer, g_tape, g_loss,
+                scaled_g_loss = self._scaled(self.g_optimizer, g_loss)
+            self._apply(self.g_optimizer, g_tape, scaled_g_loss,
                         generator.trainable_variables)
 
         # Metrics, as sums over this replica's examples

@@ -1,0 +1,102 @@
+"""Run by tests/test_distribute.py in fresh processes (TensorFlow's devices and
+TF_CONFIG are fixed at start-up).
+
+    python distributed_script.py compare OUT.json DATA_DIR RUNS [flags...]
+        two logical CPUs: the same run under MirroredStrategy over both and
+        under one device; writes the final D weights' differences and losses.
+    python distributed_script.py worker DATA_DIR RUNS RUN_NAME [flags...]
+        one worker of a multi-worker run (TF_CONFIG set by the caller).
+    python distributed_script.py single DATA_DIR RUNS RUN_NAME [flags...]
+        the same run in one process.
+"""
+
+import json
+import os
+import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+
+def config_for(data_dir, runs, **changes):
+    from ssgan_tf.config import Config
+    base = dict(dataset="tiny", dataset_dir=data_dir, train_dir=runs,
+                batch_size=8, n_z=8, max_training_steps=6, steps_per_call=3,
+                log_step=3, write_summary_step=3, test_sample_step=6,
+                output_save_step=6, ckpt_save_step=3, seed=11,
+                learning_rate_g=1e-3, learning_rate_d=1e-3)
+    base.update(changes)
+    return Config(**base)
+
+
+def parse_flags(args):
+    """--name value pairs -> Config changes (ints, floats and bools parsed)."""
+    changes = {}
+    for name, value in zip(args[::2], args[1::2]):
+        for cast in (int, float):
+            try:
+                value = cast(value)
+                break
+            except ValueError:
+                continue
+        if value in ("true", "false"):
+            value = value == "true"
+        changes[name.lstrip("-")] = value
+    return changes
+
+
+def weights(run_dir, key="discriminator"):
+    reader = tf.train.load_checkpoint(tf.train.latest_checkpoint(run_dir))
+    return {k: reader.get_tensor(k) for k in reader.get_variable_to_shape_map()
+            if k.startswith(("d_optimizer/_trainable_variables",
+                             "g_optimizer/_trainable_variables",
+                             key + "/"))}
+
+
+def main():
+    from ssgan_tf import train
+    mode = sys.argv[1]
+    quiet = lambda *a: None  # noqa: E731
+    if mode == "compare":
+        out, data_dir, runs = sys.argv[2:5]
+        changes = parse_flags(sys.argv[5:])
+        cpu = tf.config.list_physical_devices("CPU")[0]
+        tf.config.set_logical_device_configuration(
+            cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+        results = {}
+        for strategy in ("mirrored", "one_device"):
+            run = train.run(config_for(data_dir, runs, strategy=strategy,
+                                       run_name=strategy, **changes), quiet)
+            results[strategy] = (run, weights(run["run_dir"]))
+        mirrored, single = results["mirrored"][1], results["one_device"][1]
+        assert set(mirrored) == set(single)
+        diffs = {k: float(np.max(np.abs(mirrored[k] - single[k])))
+                 for k in mirrored}
+        trained = {k: v for k, v in diffs.items() if "moving_" not in k}
+        diff = max(trained.values())
+        worst = max(trained, key=trained.get)
+        moving = max([v for k, v in diffs.items() if "moving_" in k] or [0.0])
+        scale = max(float(np.max(np.abs(single[k]))) for k in single)
+        replicas = json.load(open(os.path.join(
+            results["mirrored"][0]["run_dir"], "config.json")))["strategy"]
+        with open(out, "w") as f:
+            json.dump({"max_abs_diff": diff, "worst": worst,
+                       "moving_stats_max_abs_diff": moving, "max_abs_weight": scale,
+                       "replicas": replicas["replicas"],
+                       "per_replica_batch": replicas["per_replica_batch"]}, f)
+    else:
+        data_dir, runs, run_name = sys.argv[2:5]
+        changes = parse_flags(sys.argv[5:])
+        strategy = "multi_worker" if mode == "worker" else "auto"
+        run = train.run(config_for(data_dir, runs, strategy=strategy,
+                                   run_name=run_name, **changes), quiet)
+        print(json.dumps({"test_accuracy": run["test_accuracy"],
+                          "step": run["step"]}))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,135 @@
+"""tf.distribute for real on CPU: MirroredStrategy over two logical CPUs against
+one device, and two worker processes against one process."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from ssgan_tf import distribute
+from ssgan_tf.errors import UserError
+
+from conftest import ROOT, assert_one_line_error, run_cli, write_tiny_dataset
+
+SCRIPT = os.path.join(ROOT, "tests", "distributed_script.py")
+ENV = dict(os.environ, PYTHONPATH=ROOT, TF_CPP_MIN_LOG_LEVEL="2")
+# Losses and weights after 6 steps agree to this (float32 sums in another order).
+TOLERANCE = 1e-4
+
+
+def compare(tmp_path, *flags):
+    write_tiny_dataset(tmp_path / "data", count=48, shape=(8, 8, 1))
+    out = tmp_path / "result.json"
+    result = subprocess.run(
+        [sys.executable, SCRIPT, "compare", str(out), str(tmp_path / "data"),
+         str(tmp_path / "runs"), *flags], capture_output=True, text=True,
+        timeout=600, env=ENV, check=False)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return json.loads(out.read_text())
+
+
+def test_two_replicas_match_one_device_without_batch_norm(tmp_path):
+    result = compare(tmp_path, "--norm_type", "none")
+    assert result["replicas"] == 2 and result["per_replica_batch"] == 4
+    assert result["max_abs_diff"] < TOLERANCE * max(1.0, result["max_abs_weight"])
+
+
+# With batch norm the replicas normalize 4 examples each instead of 8: after
+# 6 steps the trained weights (of magnitude ~1) differ by about 1e-2.
+# --sync_batch_norm did not close that gap in our measurement (0.0123 against
+# 0.0133), so the bound below is the tolerance that follows, for both.
+BATCH_NORM_TOLERANCE = 0.05
+
+
+@pytest.mark.parametrize("sync", ["false", "true"])
+def test_batch_norm_gap_stays_within_its_tolerance(tmp_path, sync):
+    result = compare(tmp_path, "--norm_type", "batch", "--sync_batch_norm", sync)
+    assert result["max_abs_diff"] < BATCH_NORM_TOLERANCE
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_two_workers_match_one_process(tmp_path):
+    write_tiny_dataset(tmp_path / "data", count=48, shape=(8, 8, 1))
+    ports = [free_port(), free_port()]
+    cluster = {"worker": [f"127.0.0.1:{p}" for p in ports]}
+    common = [str(tmp_path / "data"), str(tmp_path / "runs")]
+    workers = []
+    try:
+        for index in range(2):
+            env = dict(ENV, TF_CONFIG=json.dumps(
+                {"cluster": cluster, "task": {"type": "worker", "index": index}}))
+            workers.append(subprocess.Popen(
+                [sys.executable, SCRIPT, "worker", *common, "together",
+                 "--norm_type", "none"], stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE, text=True, env=env))
+        deadline = time.time() + 300
+        outputs = []
+        for process in workers:
+            out, err = process.communicate(timeout=max(1, deadline - time.time()))
+            assert process.returncode == 0, err[-3000:]
+            outputs.append(out)
+    finally:
+        for process in workers:
+            if process.poll() is None:
+                process.kill()
+                process.wait(timeout=30)
+    single = subprocess.run(
+        [sys.executable, SCRIPT, "single", *common, "alone", "--norm_type",
+         "none"], capture_output=True, text=True, timeout=300, env=ENV,
+        check=False)
+    assert single.returncode == 0, single.stderr[-3000:]
+    runs = tmp_path / "runs"
+    # Only the chief (worker 0) wrote checkpoints and summaries.
+    together = sorted(os.listdir(runs / "together"))
+    assert "model-6.index" in together and "config.json" in together
+    assert len([n for n in together if n.startswith("events.out")]) == 1
+    reader = tf.train.load_checkpoint(str(runs / "together" / "model-6"))
+    alone = tf.train.load_checkpoint(str(runs / "alone" / "model-6"))
+    keys = [k for k in alone.get_variable_to_shape_map()
+            if "_trainable_variables" in k]
+    assert keys
+    for key in keys:
+        np.testing.assert_allclose(reader.get_tensor(key), alone.get_tensor(key),
+                                   atol=TOLERANCE, rtol=TOLERANCE)
+
+
+def test_indivisible_batch_is_one_error(tmp_path):
+    class TwoReplicas:
+        num_replicas_in_sync = 2
+    with pytest.raises(UserError) as info:
+        distribute.per_replica_batch(7, TwoReplicas())
+    assert "--batch_size 7" in str(info.value)
+
+
+def test_multi_worker_needs_a_run_name(tmp_path):
+    write_tiny_dataset(tmp_path / "data")
+    result = run_cli("trainer.py", "--dataset", "tiny", "--dataset_dir",
+                     str(tmp_path / "data"), "--strategy", "multi_worker")
+    assert_one_line_error(result, "--run_name")
+
+
+def test_mixed_precision_step_keeps_float32_variables(tmp_path):
+    from ssgan_tf import train
+    from ssgan_tf.config import Config
+    write_tiny_dataset(tmp_path / "data", count=40, shape=(8, 8, 1))
+    run = train.run(Config(dataset="tiny", dataset_dir=str(tmp_path / "data"),
+                           train_dir=str(tmp_path / "runs"), batch_size=8,
+                           n_z=8, max_training_steps=4, steps_per_call=2,
+                           mixed_precision=True), log=lambda *a: None)
+    assert np.isfinite(run["test_accuracy"])
+    assert tf.keras.mixed_precision.global_policy().name == "float32"
+    reader = tf.train.load_checkpoint(run["checkpoint"])
+    dtypes = reader.get_variable_to_dtype_map()
+    kernels = [k for k in dtypes if "_trainable_variables" in k]
+    assert kernels and all(dtypes[k] == tf.float32 for k in kernels)
