@@ -1,6 +1,13 @@
 """MNIST with 100 labels (10 per class): test accuracy against training time.
 
-    python benchmarks/accuracy.py [--seeds 1 2 3] [--minutes 15] [--out DIR]
+    python benchmarks/accuracy.py [--variant preset] [--seeds 1 2 3]
+                                  [--minutes 15] [--out DIR]
+
+Variants: `preset` (--preset mnist_100: the paper's networks and losses),
+`baseline` (the same discriminator trained on the same 100 labels alone,
+--d_loss supervised), `original` (the original repository's networks and
+losses with --num_labeled 100) and `original_baseline` (those networks on the
+100 labels alone).
 
 Gets the genuine MNIST through `download.py --mirror ../shared/datasets/mnist`
 (or the registry copy when that folder is absent), trains
@@ -24,8 +31,18 @@ sys.path.insert(0, ROOT)
 from ssgan_tf import config as config_lib, train  # noqa: E402
 
 
+VARIANTS = {
+    "preset": dict(config_lib.PRESETS["mnist_100"]),
+    "baseline": dict(config_lib.PRESETS["mnist_100"], d_loss="supervised"),
+    "original": dict(dataset="MNIST", num_labeled=100, batch_size=100),
+    "original_baseline": dict(dataset="MNIST", num_labeled=100, batch_size=100,
+                              d_loss="supervised"),
+}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--variant", default="preset", choices=sorted(VARIANTS))
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
     parser.add_argument("--minutes", type=float, default=15.0)
     parser.add_argument("--dataset_dir", default=os.path.join(ROOT, "datasets"))
@@ -42,12 +59,15 @@ def main():
     subprocess.run(command, check=True)
     runs = []
     for seed in args.seeds:
-        config = config_lib.Config(**config_lib.PRESETS["mnist_100"]).replace(
-            dataset_dir=args.dataset_dir, seed=seed, prefix=f"bench_seed{seed}",
+        every = 600 if args.variant in ("preset", "baseline") else 60
+        config = config_lib.Config(**VARIANTS[args.variant]).replace(
+            dataset_dir=args.dataset_dir, seed=seed,
+            prefix=f"bench_{args.variant}_seed{seed}",
             train_dir=os.path.join(args.out, "runs"),
-            max_seconds=args.minutes * 60, test_sample_step=600, log_step=600,
-            write_summary_step=600, output_save_step=6000, ckpt_save_step=6000,
-            steps_per_call=50)
+            max_seconds=args.minutes * 60, test_sample_step=every,
+            log_step=every, write_summary_step=every,
+            output_save_step=10 * every, ckpt_save_step=10 * every,
+            steps_per_call=min(50, every))
         result = train.run(config)
         runs.append({"seed": seed, "final_step": result["step"],
                      "final_test_accuracy": result["test_accuracy"],
@@ -55,11 +75,12 @@ def main():
                                   "test_accuracy": a}
                                  for s, t, a in result["history"]]})
         print(json.dumps(runs[-1]["history"][-1]), flush=True)
-    output = {"preset": "mnist_100", "num_labeled": 100, "minutes": args.minutes,
+    output = {"variant": args.variant, "settings": VARIANTS[args.variant],
+              "num_labeled": 100, "minutes": args.minutes,
               "runs": runs,
               "machine": f"{platform.machine()}, {os.cpu_count()} cores",
               "date": time.strftime("%Y-%m-%d")}
-    with open(os.path.join(args.out, "accuracy.json"), "w") as f:
+    with open(os.path.join(args.out, f"accuracy-{args.variant}.json"), "w") as f:
         json.dump(output, f, indent=2)
     import matplotlib  # pylint: disable=import-outside-toplevel
     matplotlib.use("Agg")
@@ -71,12 +92,12 @@ def main():
                   label=f"seed {run['seed']}")
     axis.set_xlabel("training time (minutes, 2 CPU cores)")
     axis.set_ylabel("MNIST test accuracy (%)")
-    axis.set_ylim(80, 100)
+    axis.set_ylim(50 if args.variant.startswith("original") else 80, 100)
     axis.grid(alpha=0.3)
     axis.legend()
-    axis.set_title("100 labels, --preset mnist_100")
+    axis.set_title(f"MNIST, 100 labels: {args.variant}")
     figure.tight_layout()
-    figure.savefig(os.path.join(args.out, "accuracy.png"), dpi=100)
+    figure.savefig(os.path.join(args.out, f"accuracy-{args.variant}.png"), dpi=100)
     print(json.dumps({"seed_final": [(r["seed"], r["final_test_accuracy"])
                                      for r in runs]}))
 
