@@ -19,8 +19,6 @@ accuracy-vs-time as JSON and PNG.
 import argparse
 import json
 import os
-import platform
-import subprocess
 import sys
 import time
 
@@ -28,6 +26,7 @@ os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
+from benchmarks import common  # noqa: E402
 from ssgan_tf import config as config_lib, train  # noqa: E402
 
 
@@ -46,17 +45,12 @@ def main():
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
     parser.add_argument("--minutes", type=float, default=15.0)
     parser.add_argument("--dataset_dir", default=os.path.join(ROOT, "datasets"))
-    parser.add_argument("--mirror", default=os.path.join(
-        ROOT, "..", "shared", "datasets", "mnist"))
+    parser.add_argument("--mirror", default=common.SHARED_MNIST)
     parser.add_argument("--out", default=os.path.join(ROOT, "benchmarks",
                                                       "results"))
     args = parser.parse_args()
     os.makedirs(args.out, exist_ok=True)
-    command = [sys.executable, os.path.join(ROOT, "download.py"), "--dataset",
-               "MNIST", "--dataset_dir", args.dataset_dir]
-    if os.path.isdir(args.mirror):
-        command += ["--mirror", args.mirror]
-    subprocess.run(command, check=True)
+    common.ensure_mnist(args.dataset_dir, args.mirror)
     runs = []
     for seed in args.seeds:
         every = 600 if args.variant in ("preset", "baseline") else 60
@@ -77,9 +71,7 @@ def main():
         print(json.dumps(runs[-1]["history"][-1]), flush=True)
     output = {"variant": args.variant, "settings": VARIANTS[args.variant],
               "num_labeled": 100, "minutes": args.minutes,
-              "runs": runs,
-              "machine": f"{platform.machine()}, {os.cpu_count()} cores",
-              "date": time.strftime("%Y-%m-%d")}
+              "runs": runs, **common.machine()}
     with open(os.path.join(args.out, f"accuracy-{args.variant}.json"), "w") as f:
         json.dump(output, f, indent=2)
     import matplotlib  # pylint: disable=import-outside-toplevel

@@ -11,8 +11,6 @@ import is excluded: it happens before the clock starts.
 import argparse
 import json
 import os
-import platform
-import subprocess
 import sys
 import tempfile
 import time
@@ -24,6 +22,7 @@ sys.path.insert(0, ROOT)
 
 import tensorflow as tf  # noqa: E402,F401  (imported before timing)
 
+from benchmarks import common  # noqa: E402
 from ssgan_tf import evaluate, train  # noqa: E402
 from ssgan_tf.config import Config, EvalConfig  # noqa: E402
 
@@ -31,16 +30,11 @@ from ssgan_tf.config import Config, EvalConfig  # noqa: E402
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dataset_dir", default=os.path.join(ROOT, "datasets"))
-    parser.add_argument("--mirror", default=os.path.join(
-        ROOT, "..", "shared", "datasets", "mnist"))
+    parser.add_argument("--mirror", default=common.SHARED_MNIST)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
-    command = [sys.executable, os.path.join(ROOT, "download.py"), "--dataset",
-               "MNIST", "--dataset_dir", args.dataset_dir]
-    if os.path.isdir(args.mirror):
-        command += ["--mirror", args.mirror]
-    subprocess.run(command, check=True)
+    common.ensure_mnist(args.dataset_dir, args.mirror)
     results = []
     with tempfile.TemporaryDirectory() as work:
         for model, extra in (("original", {}),
@@ -62,13 +56,7 @@ def main():
                             "seconds_each_run": [round(s, 2) for s in seconds],
                             "best_seconds": round(min(seconds), 2)})
             print(json.dumps(results[-1]), flush=True)
-    output = {"results": results, "tensorflow": tf.__version__,
-              "machine": f"{platform.machine()}, {os.cpu_count()} cores",
-              "date": time.strftime("%Y-%m-%d")}
-    print(json.dumps(output, indent=2))
-    if args.out:
-        with open(args.out, "w") as f:
-            json.dump(output, f, indent=2)
+    common.report({"results": results, "tensorflow": tf.__version__}, args.out)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,6 @@ graph mode. Images/s = batch * steps / seconds, after a warm-up call.
 import argparse
 import json
 import os
-import platform
 import sys
 import tempfile
 import time
@@ -22,6 +21,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
+from benchmarks import common  # noqa: E402
 from ssgan_tf import distribute, models  # noqa: E402
 from ssgan_tf.config import Config  # noqa: E402
 from ssgan_tf.data import pipeline  # noqa: E402
@@ -87,13 +87,8 @@ def main():
               "jit_compile": args.jit_compile,
               "mixed_precision": args.mixed_precision,
               "g_shares_d_pass": args.g_shares_d_pass,
-              "devices": devices,
-              "machine": f"{platform.machine()}, {os.cpu_count()} cores",
-              "date": time.strftime("%Y-%m-%d")}
-    print(json.dumps(output, indent=2))
-    if args.out:
-        with open(args.out, "w") as f:
-            json.dump(output, f, indent=2)
+              "devices": devices}
+    common.report(output, args.out)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,34 @@
+"""What the benchmark scripts share: the real MNIST, and writing the result."""
+
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SHARED_MNIST = os.path.join(ROOT, "..", "shared", "datasets", "mnist")
+
+
+def ensure_mnist(dataset_dir, mirror=SHARED_MNIST):
+    """download.py --dataset MNIST, through --mirror when that folder exists."""
+    command = [sys.executable, os.path.join(ROOT, "download.py"), "--dataset",
+               "MNIST", "--dataset_dir", dataset_dir]
+    if mirror and os.path.isdir(mirror):
+        command += ["--mirror", mirror]
+    subprocess.run(command, check=True)
+
+
+def machine():
+    return {"machine": f"{platform.machine()}, {os.cpu_count()} cores",
+            "date": time.strftime("%Y-%m-%d")}
+
+
+def report(output, out_path=None):
+    """Prints the result as JSON and writes it to `out_path` if given."""
+    output = dict(output, **machine())
+    print(json.dumps(output, indent=2))
+    if out_path:
+        with open(out_path, "w") as f:
+            json.dump(output, f, indent=2)
