@@ -20,7 +20,6 @@ import argparse
 import json
 import os
 import sys
-import time
 
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

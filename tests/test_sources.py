@@ -5,13 +5,12 @@ import dataclasses
 import gzip
 import os
 import pickle
-import shutil
 import zipfile
 
 import numpy as np
 import pytest
 
-from ssgan_tf.data import fetch, format as data_format, sources
+from ssgan_tf.data import format as data_format, sources
 from ssgan_tf.errors import UserError
 
 from conftest import (SHARED_MNIST, assert_one_line_error, cifar10_files,
