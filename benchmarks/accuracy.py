@@ -43,6 +43,10 @@ def main():
     parser.add_argument("--variant", default="preset", choices=sorted(VARIANTS))
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
     parser.add_argument("--minutes", type=float, default=15.0)
+    parser.add_argument("--steps", type=int, default=0,
+                        help="stop after this many steps instead (0: the "
+                             "variant's schedule, stopped by --minutes)")
+    parser.add_argument("--mixed_precision", action="store_true")
     parser.add_argument("--dataset_dir", default=os.path.join(ROOT, "datasets"))
     parser.add_argument("--mirror", default=common.SHARED_MNIST)
     parser.add_argument("--out", default=os.path.join(ROOT, "benchmarks",
@@ -60,7 +64,11 @@ def main():
             max_seconds=args.minutes * 60, test_sample_step=every,
             log_step=every, write_summary_step=every,
             output_save_step=10 * every, ckpt_save_step=10 * every,
-            steps_per_call=min(50, every))
+            steps_per_call=min(50, every),
+            mixed_precision=args.mixed_precision)
+        if args.steps:
+            config = config.replace(max_training_steps=args.steps,
+                                    lr_decay_fraction=0.0)
         result = train.run(config)
         runs.append({"seed": seed, "final_step": result["step"],
                      "final_test_accuracy": result["test_accuracy"],
@@ -69,9 +77,11 @@ def main():
                                  for s, t, a in result["history"]]})
         print(json.dumps(runs[-1]["history"][-1]), flush=True)
     output = {"variant": args.variant, "settings": VARIANTS[args.variant],
+              "mixed_precision": args.mixed_precision, "steps": args.steps,
               "num_labeled": 100, "minutes": args.minutes,
               "runs": runs, **common.machine()}
-    with open(os.path.join(args.out, f"accuracy-{args.variant}.json"), "w") as f:
+    tag = args.variant + ("-mixed" if args.mixed_precision else "")
+    with open(os.path.join(args.out, f"accuracy-{tag}.json"), "w") as f:
         json.dump(output, f, indent=2)
     import matplotlib  # pylint: disable=import-outside-toplevel
     matplotlib.use("Agg")
@@ -88,7 +98,7 @@ def main():
     axis.legend()
     axis.set_title(f"MNIST, 100 labels: {args.variant}")
     figure.tight_layout()
-    figure.savefig(os.path.join(args.out, f"accuracy-{args.variant}.png"), dpi=100)
+    figure.savefig(os.path.join(args.out, f"accuracy-{tag}.png"), dpi=100)
     print(json.dumps({"seed_final": [(r["seed"], r["final_test_accuracy"])
                                      for r in runs]}))
 

@@ -61,12 +61,14 @@ class MlpDiscriminator(keras.Model):
     def features_and_logits(self, images, training=False):
         x = (tf.reshape(tf.cast(images, tf.float32), [-1, 784]) + 1.0) / 2.0
         if training:
-            x += tf.random.normal(tf.shape(x), stddev=self.INPUT_NOISE)
+            x += tf.random.normal(tf.shape(x), stddev=self.INPUT_NOISE,
+                                  dtype=x.dtype)
         for layer in self.hidden:
             features = tf.nn.relu(layer(x))
             x = features
             if training:
-                x += tf.random.normal(tf.shape(x), stddev=self.HIDDEN_NOISE)
+                x += tf.random.normal(tf.shape(x), stddev=self.HIDDEN_NOISE,
+                                      dtype=x.dtype)
         # Feature matching uses the last hidden layer before its noise: the
         # noise would only add variance to the matched means.
         return features, self.out(x)
