@@ -17,8 +17,8 @@ The MLPs keep weight normalization but not its data-dependent initialization:
 every weight row starts at unit norm (g = 1), as the public PyTorch
 reimplementation of the MNIST setup does. With the initialization, which
 standardizes each layer's pre-activations, the hidden activations dwarfed the
-0.5 noise and test accuracy after 3,000 steps fell from 93% to 80-82% in our
-runs. The 32x32 discriminator uses the initialization.
+0.5 noise and test accuracy after 3,000 steps fell from 93% to 80-82% in a
+few single-seed ad-hoc runs (not a benchmark script). The 32x32 discriminator uses the initialization.
 
 Both discriminators give N logits (the fake logit is fixed at 0) and
 `features_and_logits` for feature matching on the last hidden layer.
