@@ -94,8 +94,8 @@ def data_info(train, test, config):
 def build_optimizer(config, learning_rate, updates_per_step):
     schedule = LinearTailDecay(learning_rate, config.max_training_steps,
                                config.lr_decay_fraction, updates_per_step)
-    optimizer = keras.optimizers.Adam(schedule, beta_1=config.adam_beta1,
-                                      global_clipnorm=config.clip_norm)
+    # No global_clipnorm: TrainStep clips the summed gradient of all replicas.
+    optimizer = keras.optimizers.Adam(schedule, beta_1=config.adam_beta1)
     if config.mixed_precision:
         optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
     return optimizer

@@ -77,10 +77,61 @@ class TrainStep:
             return optimizer.scale_loss(loss)
         return loss
 
-    @staticmethod
-    def _apply(optimizer, tape, scaled_loss, variables):
+    def _apply(self, optimizer, tape, scaled_loss, variables):
         gradients = tape.gradient(scaled_loss, variables)
+        if self.config.clip_norm > 0:
+            gradients = self._clip(optimizer, gradients)
         optimizer.apply_gradients(zip(gradients, variables))
+
+    def _clip(self, optimizer, gradients):
+        """Clips the gradient of the global batch to `clip_norm`.
+
+        Keras's own `global_clipnorm` clips each replica's share of the
+        gradient before the optimizer sums the shares, so under a
+        multi-replica strategy it would clip something else than one device
+        does. Here the shares are summed first, the sum is clipped, and each
+        replica passes 1/replicas of it on, which the optimizer's own sum
+        restores.
+        """
+        replicas = self.strategy.num_replicas_in_sync
+        if replicas > 1:
+            gradients = tf.distribute.get_replica_context().all_reduce(
+                tf.distribute.ReduceOp.SUM, gradients)
+        limit = tf.constant(self.config.clip_norm, tf.float32)
+        if isinstance(optimizer, tf.keras.optimizers.LossScaleOptimizer):
+            # The gradients still carry the loss scale: clip at the scaled
+            # norm (non-finite gradients stay non-finite and the step is
+            # skipped by the optimizer).
+            limit *= tf.cast(optimizer.dynamic_scale, tf.float32)
+        gradients, _ = tf.clip_by_global_norm(gradients, limit)
+        if replicas > 1:
+            gradients = [g / replicas for g in gradients]
+        return gradients
+
+    def _discriminate(self, batches):
+        """[(features, N + 1 logits)] of the discriminator on each batch.
+
+        A discriminator whose output for an example does not depend on the
+        rest of its batch (no batch norm: `batch_independent`) sees the
+        batches as one concatenated batch: one matrix product per layer
+        instead of one per batch, the same values in distribution (its noise
+        and dropout are drawn per element either way). Others see each batch
+        on its own, as the original did.
+        """
+        discriminator = self.discriminator
+        if len(batches) > 1 and getattr(discriminator, "batch_independent",
+                                        False):
+            sizes = [tf.shape(batch)[0] for batch in batches]
+            features, logits = discriminator.features_and_logits(
+                tf.concat(batches, axis=0), training=True)
+            return [(f, with_fake_logit(l, self.num_class)) for f, l in zip(
+                tf.split(features, sizes), tf.split(logits, sizes))]
+        passes = []
+        for batch in batches:
+            features, logits = discriminator.features_and_logits(
+                batch, training=True)
+            passes.append((features, with_fake_logit(logits, self.num_class)))
+        return passes
 
     def _generator_loss(self, images, real_features, fake_images,
                         fake_features, fake_logits, weight):
@@ -156,16 +207,13 @@ class TrainStep:
         with tf.GradientTape() as d_tape, tf.GradientTape(
                 watch_accessed_variables=config.g_shares_d_pass) as g_tape:
             fake_images = generator(noise[:, 0], training=True)
-            real_features, real_logits = discriminator.features_and_logits(
-                images, training=True)
-            real_logits = with_fake_logit(real_logits, num_class)
-            fake_features, fake_logits = discriminator.features_and_logits(
-                fake_images, training=True)
-            fake_logits = with_fake_logit(fake_logits, num_class)
+            batches = [images, fake_images] + (
+                [unlabeled] if self.semi_supervised else [])
+            passes = self._discriminate(batches)
+            (real_features, real_logits), (fake_features, fake_logits) = \
+                passes[:2]
             if self.semi_supervised:
-                real_features, unlabeled_logits = \
-                    discriminator.features_and_logits(unlabeled, training=True)
-                unlabeled_logits = with_fake_logit(unlabeled_logits, num_class)
+                real_features, unlabeled_logits = passes[2]
 
             # Discriminator: labeled, unlabeled and generated batches
             real_term, fake_term = self._discriminator_terms(
@@ -189,17 +237,17 @@ class TrainStep:
         # Generator updates on fresh noise
         g_updates = 0 if config.d_loss == "supervised" else \
             config.update_rate - int(config.g_shares_d_pass)
-        g_loss = tf.constant(0.0)
         for index in range(g_updates):
             with tf.GradientTape() as g_tape:
+                fake_images = generator(noise[:, 1 + index], training=True)
                 if config.g_loss == "feature_matching":
                     # Both means from the discriminator as it is now, after
                     # its update (the batch is the unlabeled one).
-                    real_features, _ = discriminator.features_and_logits(
-                        unlabeled, training=True)
-                fake_images = generator(noise[:, 1 + index], training=True)
-                fake_features, fake_logits = discriminator.features_and_logits(
-                    fake_images, training=True)
+                    (fake_features, fake_logits), (real_features, _) = \
+                        self._discriminate([fake_images, unlabeled])
+                else:
+                    fake_features, fake_logits = \
+                        self._discriminate([fake_images])[0]
                 g_loss = self._generator_loss(images, real_features, fake_images,
                                               fake_features, fake_logits, weight)
                 scaled_g_loss = self._scaled(self.g_optimizer, g_loss)

@@ -1,0 +1,128 @@
+"""The training step: one joint discriminator pass where the network allows it,
+and the metrics it reports."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from ssgan_tf import models
+from ssgan_tf.config import Config
+from ssgan_tf.train import loop, step as step_lib
+
+keras = tf.keras
+
+
+class RecordingDiscriminator(keras.Model):
+    """A deterministic dense discriminator that records its batch sizes."""
+
+    def __init__(self, batch_independent):
+        super().__init__()
+        self.batch_independent = batch_independent
+        self.hidden = keras.layers.Dense(4, activation="relu")
+        self.out = keras.layers.Dense(3)
+        self.seen = []
+
+    def features_and_logits(self, images, training=False):
+        self.seen.append(int(images.shape[0]))
+        features = self.hidden(tf.reshape(images, [tf.shape(images)[0], -1]))
+        return features, self.out(features)
+
+    def call(self, images, training=False):
+        return self.features_and_logits(images, training)[1]
+
+
+def make_step(discriminator, config=None, num_class=2):
+    config = config or Config(batch_size=4)
+    return step_lib.TrainStep(config, tf.distribute.get_strategy(), None,
+                              discriminator, None, None, num_class, True)
+
+
+@pytest.mark.parametrize("independent", [True, False])
+def test_discriminate_joins_batches_only_for_batch_independent_networks(
+        independent):
+    discriminator = RecordingDiscriminator(independent)
+    batches = [tf.random.normal([n, 2, 2, 1], seed=n) for n in (4, 3, 5)]
+    joint = make_step(discriminator)._discriminate(batches)
+    assert discriminator.seen == ([12] if independent else [4, 3, 5])
+    for batch, (features, logits) in zip(batches, joint):
+        alone_features, alone_logits = discriminator.features_and_logits(batch)
+        np.testing.assert_allclose(features.numpy(), alone_features.numpy(),
+                                   rtol=1e-6, atol=1e-6)
+        # N + 1 = 3 logits already: no fake logit is appended.
+        np.testing.assert_allclose(logits.numpy(), alone_logits.numpy(),
+                                   rtol=1e-6, atol=1e-6)
+
+
+def test_discriminate_appends_the_fixed_fake_logit():
+    image = [tf.ones([2, 2, 2, 1])]
+    (_, logits), = make_step(RecordingDiscriminator(True),
+                             num_class=2)._discriminate(image)
+    assert logits.shape == (2, 3)  # N + 1 already: the original networks
+    (_, logits), = make_step(RecordingDiscriminator(True),
+                             num_class=3)._discriminate(image)
+    assert logits.shape == (2, 4) and np.all(logits.numpy()[:, 3] == 0.0)
+
+
+def test_improved_gan_discriminators_are_batch_independent_original_is_not():
+    _, mlp = models.build("improved_gan", (28, 28, 1), 10, 8)
+    _, conv = models.build("improved_gan", (32, 32, 3), 10, 8)
+    _, original = models.build("original", (28, 28, 1), 10, 8)
+    _, sgan = models.build("sgan", (28, 28, 1), 10, 8)
+    assert mlp.batch_independent and conv.batch_independent
+    assert not getattr(original, "batch_independent", False)
+    assert not getattr(sgan, "batch_independent", False)
+
+
+@pytest.mark.parametrize("shares", [False, True])
+def test_step_reports_the_generator_loss(shares):
+    config = Config(**dict(batch_size=6, model="improved_gan",
+                           d_loss="improved_gan", g_loss="feature_matching",
+                           n_z=8, g_shares_d_pass=shares))
+    generator, discriminator = models.build("improved_gan", (28, 28, 1), 10, 8)
+    generator(tf.zeros([2, 8]))
+    discriminator(tf.zeros([2, 28, 28, 1]))
+    g_opt = loop.build_optimizer(config, 1e-3, 1)
+    d_opt = loop.build_optimizer(config, 1e-3, 1)
+    trainer = step_lib.TrainStep(config, tf.distribute.get_strategy(),
+                                 generator, discriminator, g_opt, d_opt, 10,
+                                 True)
+    rng = np.random.RandomState(0)
+    batch = {"image": tf.constant(rng.uniform(-1, 1, (6, 28, 28, 1)),
+                                  tf.float32),
+             "label": tf.constant(rng.randint(0, 10, 6), tf.int32),
+             "unlabeled": tf.constant(rng.uniform(-1, 1, (6, 28, 28, 1)),
+                                      tf.float32),
+             "noise": tf.constant(rng.uniform(
+                 -1, 1, (6, step_lib.noise_passes(config), 8)), tf.float32)}
+    g_before = [v.numpy() for v in generator.trainable_variables]
+    metrics = trainer.replica_step(batch)
+    # The feature-matching loss of random images against the generator's is
+    # a positive distance; before the fix, sharing the pass reported 0.
+    assert float(metrics["g_loss"]) > 0.0
+    assert float(metrics["d_loss"]) > 0.0
+    assert any(not np.allclose(before, after.numpy()) for before, after in
+               zip(g_before, generator.trainable_variables))
+
+
+def test_clip_scales_the_gradient_to_the_clip_norm():
+    trainer = make_step(RecordingDiscriminator(True), Config(clip_norm=1.0))
+    optimizer = tf.keras.optimizers.Adam()
+    clipped = trainer._clip(optimizer, [tf.constant([3.0]), tf.constant([4.0])])
+    # global norm 5 -> 1: each component divided by 5
+    np.testing.assert_allclose([g.numpy() for g in clipped], [[0.6], [0.8]],
+                               rtol=1e-6)
+    small = trainer._clip(optimizer, [tf.constant([0.3]), tf.constant([0.4])])
+    np.testing.assert_allclose([g.numpy() for g in small], [[0.3], [0.4]])
+
+
+def test_clip_allows_for_the_loss_scale():
+    trainer = make_step(RecordingDiscriminator(True), Config(clip_norm=1.0))
+    optimizer = tf.keras.optimizers.LossScaleOptimizer(
+        tf.keras.optimizers.Adam(), initial_scale=8.0)
+    optimizer.build([tf.Variable([0.0])])
+    # scaled gradients (24, 32) are (3, 4) unscaled, norm 5: clipped to
+    # (0.6, 0.8) unscaled, which is (4.8, 6.4) still scaled by 8.
+    clipped = trainer._clip(optimizer, [tf.constant([24.0]),
+                                        tf.constant([32.0])])
+    np.testing.assert_allclose([g.numpy() for g in clipped], [[4.8], [6.4]],
+                               rtol=1e-6)
