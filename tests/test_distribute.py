@@ -35,22 +35,41 @@ def compare(tmp_path, *flags):
 
 
 def test_two_replicas_match_one_device_without_batch_norm(tmp_path):
-    result = compare(tmp_path, "--norm_type", "none")
+    # --clip_norm 3 clips the generator's second update (global norm ~9.9).
+    # The clip must apply to the gradient of the global batch, not to each
+    # replica's share as Keras's own global_clipnorm does under
+    # MirroredStrategy: that gave a 7.6e-3 difference here, against 3e-7.
+    result = compare(tmp_path, "--norm_type", "none", "--clip_norm", "3")
     assert result["replicas"] == 2 and result["per_replica_batch"] == 4
     assert result["max_abs_diff"] < TOLERANCE * max(1.0, result["max_abs_weight"])
 
 
-# With batch norm the replicas normalize 4 examples each instead of 8: after
-# 6 steps the trained weights (of magnitude ~1) differ by about 1e-2.
-# --sync_batch_norm did not close that gap in our measurement (0.0123 against
-# 0.0133), so the bound below is the tolerance that follows, for both.
-BATCH_NORM_TOLERANCE = 0.05
+# With batch norm each replica normalizes its own 4 examples instead of the 8
+# that one device sees: after 2 steps the weights differ by ~4e-3 (Adam's
+# first steps are about lr * sign(gradient), lr = 1e-3 here) and the moving
+# statistics by ~0.07. Synchronized batch norm normalizes over the global
+# batch and closes that gap (~6e-5 and ~2e-6 measured). Over more steps, GAN
+# training amplifies rounding differences of any kind: after 6 steps even
+# --sync_batch_norm runs differ by ~7e-3 (the unsynced ones by ~1.3e-2), so
+# the equivalence is shown over 2 steps.
+BATCH_NORM_STEPS = ("--norm_type", "batch", "--max_training_steps", "2")
 
 
-@pytest.mark.parametrize("sync", ["false", "true"])
-def test_batch_norm_gap_stays_within_its_tolerance(tmp_path, sync):
-    result = compare(tmp_path, "--norm_type", "batch", "--sync_batch_norm", sync)
-    assert result["max_abs_diff"] < BATCH_NORM_TOLERANCE
+def test_sync_batch_norm_closes_the_batch_norm_gap(tmp_path):
+    synced = compare(tmp_path, *BATCH_NORM_STEPS,
+                     "--sync_batch_norm", "true")
+    assert synced["max_abs_diff"] < TOLERANCE * max(1.0,
+                                                    synced["max_abs_weight"])
+    assert synced["moving_stats_max_abs_diff"] < TOLERANCE
+
+
+def test_batch_norm_without_sync_leaves_a_gap(tmp_path):
+    # The counterpart of the test above: without synchronization the gap is
+    # there (so the test above could fail), and bounded.
+    local = compare(tmp_path, *BATCH_NORM_STEPS,
+                    "--sync_batch_norm", "false")
+    assert 10 * TOLERANCE < local["max_abs_diff"] < 0.05
+    assert local["moving_stats_max_abs_diff"] > 10 * TOLERANCE
 
 
 def free_port():

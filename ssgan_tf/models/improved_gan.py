@@ -46,6 +46,7 @@ def build(image_shape, num_class, n_z):
 
 
 class MlpDiscriminator(keras.Model):
+    batch_independent = True  # no batch norm: batches may be concatenated
     HIDDEN = (1000, 500, 250, 250, 250)
     INPUT_NOISE, HIDDEN_NOISE = 0.3, 0.5
 
@@ -97,6 +98,8 @@ class MlpGenerator(keras.Model):
 
 
 class ConvDiscriminator(keras.Model):
+    batch_independent = True  # no batch norm: batches may be concatenated
+
     def __init__(self, image_shape, num_class, **kwargs):
         super().__init__(**kwargs)
         self.image_shape, self.num_class = tuple(image_shape), num_class

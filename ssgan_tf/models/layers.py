@@ -31,6 +31,13 @@ class Identity(keras.layers.Layer):
         return inputs
 
 
+def has_norm(norm_type):
+    """Whether `norm_type` normalizes: a bias in front of it is then
+    redundant (its gradient is zero up to rounding, which Adam would turn into
+    lr-sized random steps), so the layers before a norm have none."""
+    return norm_type not in ("none", "None")
+
+
 def norm_layer(norm_type, sync=False):
     """`batch`, `instance` or `none`."""
     if norm_type == "batch":
@@ -53,11 +60,13 @@ class UpBlock(keras.layers.Layer):
             interpolation = "bilinear" if deconv_type == "bilinear" else "nearest"
             self.upsample = keras.layers.UpSampling2D(2,
                                                       interpolation=interpolation)
-            self.conv = keras.layers.Conv2D(channels, 3, padding="same")
+            self.conv = keras.layers.Conv2D(channels, 3, padding="same",
+                                            use_bias=not has_norm(norm_type))
         elif deconv_type == "transpose":
             self.upsample = Identity()
-            self.conv = keras.layers.Conv2DTranspose(channels, 3, strides=2,
-                                                     padding="same")
+            self.conv = keras.layers.Conv2DTranspose(
+                channels, 3, strides=2, padding="same",
+                use_bias=not has_norm(norm_type))
         else:
             raise ValueError(f"unknown deconv_type {deconv_type!r}")
         self.norm = norm_layer(norm_type, sync)
@@ -72,7 +81,8 @@ class DownBlock(keras.layers.Layer):
 
     def __init__(self, channels, norm_type, sync=False, **kwargs):
         super().__init__(**kwargs)
-        self.conv = keras.layers.Conv2D(channels, 3, strides=2, padding="same")
+        self.conv = keras.layers.Conv2D(channels, 3, strides=2, padding="same",
+                                        use_bias=not has_norm(norm_type))
         self.norm = norm_layer(norm_type, sync)
 
     def call(self, inputs, training=False):

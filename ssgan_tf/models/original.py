@@ -37,9 +37,10 @@ class Generator(keras.Model):
         self.image_shape = tuple(int(d) for d in image_shape)
         self.n_z = n_z
         height, width, channels = self.image_shape
-        self.dense = keras.layers.Dense(DENSE_UNITS)
-        self.dense_norm = layers.norm_layer(
-            norm_type if norm_type != "instance" else "none", sync_batch_norm)
+        dense_norm = norm_type if norm_type != "instance" else "none"
+        self.dense = keras.layers.Dense(DENSE_UNITS,
+                                        use_bias=not layers.has_norm(dense_norm))
+        self.dense_norm = layers.norm_layer(dense_norm, sync_batch_norm)
         self.blocks = []
         width_now = DENSE_UNITS
         for index in range(num_up_blocks(height, width)):
