@@ -3,7 +3,8 @@ TF_CONFIG are fixed at start-up).
 
     python distributed_script.py compare OUT.json DATA_DIR RUNS [flags...]
         two logical CPUs: the same run under MirroredStrategy over both and
-        under one device; writes the final D weights' differences and losses.
+        under one device; writes the largest differences of the trained
+        weights, the batch-norm moving statistics and the logged losses.
     python distributed_script.py worker DATA_DIR RUNS RUN_NAME [flags...]
         one worker of a multi-worker run (TF_CONFIG set by the caller).
     python distributed_script.py single DATA_DIR RUNS RUN_NAME [flags...]
@@ -57,6 +58,19 @@ def weights(run_dir, key="discriminator"):
                              key + "/"))}
 
 
+def losses(run_dir):
+    """{(tag, step): value} of the loss scalars in the run's event files."""
+    import glob
+    values = {}
+    for path in glob.glob(os.path.join(run_dir, "events.out.tfevents.*")):
+        for event in tf.compat.v1.train.summary_iterator(path):
+            for value in event.summary.value:
+                if value.tag.startswith("loss/"):
+                    values[(value.tag, event.step)] = float(
+                        tf.make_ndarray(value.tensor))
+    return values
+
+
 def main():
     from ssgan_tf import train
     mode = sys.argv[1]
@@ -81,10 +95,15 @@ def main():
         worst = max(trained, key=trained.get)
         moving = max([v for k, v in diffs.items() if "moving_" in k] or [0.0])
         scale = max(float(np.max(np.abs(single[k]))) for k in single)
+        loss_m = losses(results["mirrored"][0]["run_dir"])
+        loss_s = losses(results["one_device"][0]["run_dir"])
+        assert loss_m and set(loss_m) == set(loss_s)
+        loss_diff = max(abs(loss_m[k] - loss_s[k]) for k in loss_m)
         replicas = json.load(open(os.path.join(
             results["mirrored"][0]["run_dir"], "config.json")))["strategy"]
         with open(out, "w") as f:
             json.dump({"max_abs_diff": diff, "worst": worst,
+                       "loss_max_abs_diff": loss_diff,
                        "moving_stats_max_abs_diff": moving, "max_abs_weight": scale,
                        "replicas": replicas["replicas"],
                        "per_replica_batch": replicas["per_replica_batch"]}, f)

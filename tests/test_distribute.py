@@ -42,6 +42,7 @@ def test_two_replicas_match_one_device_without_batch_norm(tmp_path):
     result = compare(tmp_path, "--norm_type", "none", "--clip_norm", "3")
     assert result["replicas"] == 2 and result["per_replica_batch"] == 4
     assert result["max_abs_diff"] < TOLERANCE * max(1.0, result["max_abs_weight"])
+    assert result["loss_max_abs_diff"] < TOLERANCE
 
 
 # With batch norm each replica normalizes its own 4 examples instead of the 8
@@ -61,6 +62,7 @@ def test_sync_batch_norm_closes_the_batch_norm_gap(tmp_path):
     assert synced["max_abs_diff"] < TOLERANCE * max(1.0,
                                                     synced["max_abs_weight"])
     assert synced["moving_stats_max_abs_diff"] < TOLERANCE
+    assert synced["loss_max_abs_diff"] < TOLERANCE
 
 
 def test_batch_norm_without_sync_leaves_a_gap(tmp_path):
@@ -70,6 +72,7 @@ def test_batch_norm_without_sync_leaves_a_gap(tmp_path):
                     "--sync_batch_norm", "false")
     assert 10 * TOLERANCE < local["max_abs_diff"] < 0.05
     assert local["moving_stats_max_abs_diff"] > 10 * TOLERANCE
+    assert local["loss_max_abs_diff"] > 10 * TOLERANCE
 
 
 def free_port():
