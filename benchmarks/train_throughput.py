@@ -34,7 +34,9 @@ def measure(shape, batch, steps, config):
     labels = rng.randint(0, 10, 2000)
     config = config.replace(batch_size=batch)
     with strategy.scope():
-        generator, discriminator = models.build("original", shape, 10, config.n_z)
+        generator, discriminator = models.build(
+            "original", shape, 10, config.n_z, config.norm_type,
+            config.deconv_type)
         generator(tf.zeros([2, config.n_z]))
         discriminator(tf.zeros((2,) + shape))
         g_opt = loop.build_optimizer(config, config.learning_rate_g, 1)
@@ -66,11 +68,14 @@ def main():
     parser.add_argument("--jit_compile", action="store_true")
     parser.add_argument("--mixed_precision", action="store_true")
     parser.add_argument("--g_shares_d_pass", action="store_true")
+    parser.add_argument("--deconv_type", default="bilinear",
+                        choices=["bilinear", "nn", "transpose"])
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
     config = Config(steps_per_call=20, jit_compile=args.jit_compile,
                     mixed_precision=args.mixed_precision,
-                    g_shares_d_pass=args.g_shares_d_pass)
+                    g_shares_d_pass=args.g_shares_d_pass,
+                    deconv_type=args.deconv_type)
     if args.mixed_precision:
         tf.keras.mixed_precision.set_global_policy("mixed_float16")
     shapes = {"mnist": (28, 28, 1), "cifar": (32, 32, 3)}
@@ -86,6 +91,7 @@ def main():
               "jit_compile": args.jit_compile,
               "mixed_precision": args.mixed_precision,
               "g_shares_d_pass": args.g_shares_d_pass,
+              "deconv_type": args.deconv_type,
               "devices": devices}
     common.report(output, args.out)
 
