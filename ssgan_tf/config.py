@@ -76,8 +76,9 @@ class Config:
                                    "(simultaneous instead of alternating "
                                    "updates; saves one generator forward pass).")
     adam_beta1: float = _field(0.5, "Adam's beta1 for both networks.")
-    clip_norm: float = _field(20.0, "Gradients are clipped to this global norm, "
-                              "as the original did.")
+    clip_norm: float = _field(20.0, "The gradient of the global batch is clipped "
+                              "to this norm, as the original did; 0: no "
+                              "clipping.")
     label_smoothing_alpha: float = _field(0.9, "One-sided label smoothing: the "
                                           "fake-class target of generated "
                                           "images; (1 - alpha)/N on each real "

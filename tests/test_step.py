@@ -126,3 +126,12 @@ def test_clip_allows_for_the_loss_scale():
                                         tf.constant([32.0])])
     np.testing.assert_allclose([g.numpy() for g in clipped], [[4.8], [6.4]],
                                rtol=1e-6)
+
+
+def test_clip_passes_missing_gradients_through():
+    trainer = make_step(RecordingDiscriminator(True), Config(clip_norm=1.0))
+    clipped = trainer._clip(tf.keras.optimizers.Adam(),
+                            [tf.constant([3.0]), None, tf.constant([4.0])])
+    assert clipped[1] is None
+    np.testing.assert_allclose(clipped[0].numpy(), [0.6], rtol=1e-6)
+    np.testing.assert_allclose(clipped[2].numpy(), [0.8], rtol=1e-6)

@@ -94,9 +94,13 @@ class TrainStep:
         restores.
         """
         replicas = self.strategy.num_replicas_in_sync
-        if replicas > 1:
-            gradients = tf.distribute.get_replica_context().all_reduce(
-                tf.distribute.ReduceOp.SUM, gradients)
+        gradients = list(gradients)
+        present = [i for i, g in enumerate(gradients) if g is not None]
+        if replicas > 1 and present:
+            summed = tf.distribute.get_replica_context().all_reduce(
+                tf.distribute.ReduceOp.SUM, [gradients[i] for i in present])
+            for index, gradient in zip(present, summed):
+                gradients[index] = gradient
         limit = tf.constant(self.config.clip_norm, tf.float32)
         if isinstance(optimizer, tf.keras.optimizers.LossScaleOptimizer):
             # The gradients still carry the loss scale: clip at the scaled
@@ -105,7 +109,7 @@ class TrainStep:
             limit *= tf.cast(optimizer.dynamic_scale, tf.float32)
         gradients, _ = tf.clip_by_global_norm(gradients, limit)
         if replicas > 1:
-            gradients = [g / replicas for g in gradients]
+            gradients = [None if g is None else g / replicas for g in gradients]
         return gradients
 
     def _discriminate(self, batches):
