@@ -54,13 +54,15 @@ def test_two_replicas_match_one_device_without_batch_norm(tmp_path):
 # --sync_batch_norm runs differ by ~7e-3 (the unsynced ones by ~1.3e-2), so
 # the equivalence is shown over 2 steps.
 BATCH_NORM_STEPS = ("--norm_type", "batch", "--max_training_steps", "2")
+# Synced weights within 5e-4: eight times the 6e-5 measured here (another CPU
+# rounds differently), eight times below the unsynced 4e-3.
+SYNC_TOLERANCE = 5e-4
 
 
 def test_sync_batch_norm_closes_the_batch_norm_gap(tmp_path):
     synced = compare(tmp_path, *BATCH_NORM_STEPS,
                      "--sync_batch_norm", "true")
-    assert synced["max_abs_diff"] < TOLERANCE * max(1.0,
-                                                    synced["max_abs_weight"])
+    assert synced["max_abs_diff"] < SYNC_TOLERANCE
     assert synced["moving_stats_max_abs_diff"] < TOLERANCE
     assert synced["loss_max_abs_diff"] < TOLERANCE
 
@@ -70,7 +72,7 @@ def test_batch_norm_without_sync_leaves_a_gap(tmp_path):
     # there (so the test above could fail), and bounded.
     local = compare(tmp_path, *BATCH_NORM_STEPS,
                     "--sync_batch_norm", "false")
-    assert 10 * TOLERANCE < local["max_abs_diff"] < 0.05
+    assert 2 * SYNC_TOLERANCE < local["max_abs_diff"] < 0.05
     assert local["moving_stats_max_abs_diff"] > 10 * TOLERANCE
     assert local["loss_max_abs_diff"] > 10 * TOLERANCE
 
