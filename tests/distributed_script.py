@@ -60,15 +60,10 @@ def weights(run_dir, key="discriminator"):
 
 def losses(run_dir):
     """{(tag, step): value} of the loss scalars in the run's event files."""
-    import glob
-    values = {}
-    for path in glob.glob(os.path.join(run_dir, "events.out.tfevents.*")):
-        for event in tf.compat.v1.train.summary_iterator(path):
-            for value in event.summary.value:
-                if value.tag.startswith("loss/"):
-                    values[(value.tag, event.step)] = float(
-                        tf.make_ndarray(value.tensor))
-    return values
+    from ssgan_tf import plots
+    return {(tag, step): value
+            for tag, points in plots.read_scalars(run_dir).items()
+            if tag.startswith("loss/") for step, value in points}
 
 
 def main():
