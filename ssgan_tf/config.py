@@ -228,6 +228,8 @@ def validate(config: Config):
             raise UserError(f"--{name} must be >= 0, got {getattr(config, name)}")
     if not 0.0 <= config.label_smoothing_alpha <= 1.0:
         raise UserError("--label_smoothing_alpha must lie in [0, 1]")
+    if config.clip_norm < 0:
+        raise UserError("--clip_norm must be >= 0 (0: no clipping)")
     if not 0.0 <= config.ema_decay < 1.0:
         raise UserError("--ema_decay must lie in [0, 1)")
     if not 0.0 <= config.lr_decay_fraction <= 1.0:

@@ -131,3 +131,8 @@ def test_missing_dataset_and_bad_flag_values(tmp_path):
     result = run_cli("trainer.py", "--dataset", "tiny", "--dataset_dir",
                      str(tmp_path / "data"), "--batch_size", "0")
     assert_one_line_error(result, "--batch_size")
+    result = run_cli("trainer.py", "--dataset", "tiny", "--dataset_dir",
+                     str(tmp_path / "data"), "--clip_norm", "-1",
+                     "--train_dir", str(tmp_path / "runs"))
+    assert_one_line_error(result, "--clip_norm")
+    assert not os.path.exists(tmp_path / "runs")
