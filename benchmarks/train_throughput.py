@@ -5,6 +5,12 @@
 MNIST-shaped (28x28x1) and CIFAR-shaped (32x32x3) random data, 10 classes, at
 batch 32 and 100, one D update and one G update per step (the defaults), plain
 graph mode. Images/s = batch * steps / seconds, after a warm-up call.
+
+With --components it also times, at the largest batch, what bounds a step from
+below: the generator's forward pass and its forward+backward pass (the G update
+every step must make, everything else left out), and a 2048x2048 float32 matrix
+product as the machine's attainable FLOP rate. `generator_update_bound` is the
+images/s a step could reach if the generator's update were its only cost.
 """
 
 import argparse
@@ -60,6 +66,48 @@ def measure(shape, batch, steps, config):
     return batch * calls * config.steps_per_call / seconds
 
 
+def _best_seconds(function, repeats=5):
+    function()  # trace and warm up
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        function()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def components(shape, batch, config):
+    """Timings that bound the training step from below (best of 5 runs)."""
+    generator, _ = models.build("original", shape, 10, config.n_z,
+                                config.norm_type, config.deconv_type)
+    z = tf.random.uniform([batch, config.n_z], -1, 1)
+    generator(z[:2])
+
+    @tf.function
+    def forward():
+        return tf.reduce_sum(generator(z, training=True))
+
+    @tf.function
+    def forward_backward():
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_mean(tf.square(generator(z, training=True)))
+        return tape.gradient(loss, generator.trainable_variables)
+
+    matrix = tf.random.normal([2048, 2048])
+    matmul = tf.function(lambda: tf.reduce_sum(tf.matmul(matrix, matrix)))
+    seconds = {
+        "generator_forward": _best_seconds(lambda: forward().numpy()),
+        "generator_forward_backward": _best_seconds(
+            lambda: [g.numpy() for g in forward_backward()]),
+        "matmul_2048": _best_seconds(lambda: matmul().numpy())}
+    return {"shape": shape, "batch": batch,
+            "seconds": {k: round(v, 4) for k, v in seconds.items()},
+            "matmul_gflop_per_second": round(2 * 2048 ** 3 / seconds[
+                "matmul_2048"] / 1e9, 1),
+            "generator_update_bound": round(
+                batch / seconds["generator_forward_backward"], 1)}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=60)
@@ -70,6 +118,8 @@ def main():
     parser.add_argument("--g_shares_d_pass", action="store_true")
     parser.add_argument("--deconv_type", default="bilinear",
                         choices=["bilinear", "nn", "transpose"])
+    parser.add_argument("--components", action="store_true",
+                        help="also time the generator alone and a matmul")
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
     config = Config(steps_per_call=20, jit_compile=args.jit_compile,
@@ -86,8 +136,15 @@ def main():
             results.append({"shape": name, "image_shape": shapes[name],
                             "batch": batch, "images_per_second": round(rate, 1)})
             print(json.dumps(results[-1]), flush=True)
+    parts = []
+    if args.components:
+        largest = max(int(b) for b in args.batches.split(","))
+        for name in args.shapes.split(","):
+            parts.append(components(shapes[name], largest, config))
+            print(json.dumps(parts[-1]), flush=True)
     devices = [d.device_type for d in tf.config.list_logical_devices()]
-    output = {"results": results, "tensorflow": tf.__version__,
+    output = {"results": results, "components": parts,
+              "tensorflow": tf.__version__,
               "jit_compile": args.jit_compile,
               "mixed_precision": args.mixed_precision,
               "g_shares_d_pass": args.g_shares_d_pass,
