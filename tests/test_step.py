@@ -135,3 +135,40 @@ def test_clip_passes_missing_gradients_through():
     assert clipped[1] is None
     np.testing.assert_allclose(clipped[0].numpy(), [0.6], rtol=1e-6)
     np.testing.assert_allclose(clipped[2].numpy(), [0.8], rtol=1e-6)
+
+
+class TinyGenerator(keras.Model):
+    def __init__(self):
+        super().__init__()
+        self.dense = keras.layers.Dense(4, activation="tanh")
+
+    def call(self, z, training=False):
+        return tf.reshape(self.dense(z), [-1, 2, 2, 1])
+
+
+def test_feature_matching_update_passes_the_unlabeled_batch_off_the_tape():
+    """The generator update sees the generated batch on the tape and the
+    unlabeled one as a separate pass beside it (its features are a constant of
+    that update), while the D update still joins its three batches."""
+    config = Config(batch_size=4, d_loss="improved_gan",
+                    g_loss="feature_matching", n_z=3)
+    generator, discriminator = TinyGenerator(), RecordingDiscriminator(True)
+    generator(tf.zeros([1, 3]))
+    discriminator(tf.zeros([1, 2, 2, 1]))
+    trainer = step_lib.TrainStep(
+        config, tf.distribute.get_strategy(), generator, discriminator,
+        tf.keras.optimizers.Adam(1e-2), tf.keras.optimizers.Adam(1e-2), 2,
+        True)
+    rng = np.random.RandomState(0)
+    batch = {"image": tf.constant(rng.uniform(-1, 1, (4, 2, 2, 1)), tf.float32),
+             "label": tf.constant([0, 1, 0, 1], tf.int32),
+             "unlabeled": tf.constant(rng.uniform(-1, 1, (4, 2, 2, 1)),
+                                      tf.float32),
+             "noise": tf.constant(rng.uniform(-1, 1, (4, 2, 3)), tf.float32)}
+    discriminator.seen.clear()
+    before = [v.numpy() for v in generator.trainable_variables]
+    metrics = trainer.replica_step(batch)
+    assert discriminator.seen == [12, 4, 4]
+    assert float(metrics["g_loss"]) > 0.0
+    assert any(not np.allclose(b, a.numpy()) for b, a in
+               zip(before, generator.trainable_variables))

@@ -244,14 +244,15 @@ class TrainStep:
         for index in range(g_updates):
             with tf.GradientTape() as g_tape:
                 fake_images = generator(noise[:, 1 + index], training=True)
+                fake_features, fake_logits = \
+                    self._discriminate([fake_images])[0]
                 if config.g_loss == "feature_matching":
                     # Both means from the discriminator as it is now, after
-                    # its update (the batch is the unlabeled one).
-                    (fake_features, fake_logits), (real_features, _) = \
-                        self._discriminate([fake_images, unlabeled])
-                else:
-                    fake_features, fake_logits = \
-                        self._discriminate([fake_images])[0]
+                    # its update (the batch is the unlabeled one). The real
+                    # side is a constant of the G update: left off the tape,
+                    # its backward pass is not computed at all.
+                    with g_tape.stop_recording():
+                        real_features = self._discriminate([unlabeled])[0][0]
                 g_loss = self._generator_loss(images, real_features, fake_images,
                                               fake_features, fake_logits, weight)
                 scaled_g_loss = self._scaled(self.g_optimizer, g_loss)
