@@ -75,6 +75,11 @@ class Config:
                                    "the discriminator update's generated batch "
                                    "(simultaneous instead of alternating "
                                    "updates; saves one generator forward pass).")
+    g_extra_update_above: float = _field(
+        0.0, "With feature matching: one more generator update (on fresh "
+        "noise) in each step whose feature-matching loss exceeds this value, "
+        "so the generator catches up when the discriminator pulls away; 0: "
+        "never.")
     adam_beta1: float = _field(0.5, "Adam's beta1 for both networks.")
     clip_norm: float = _field(20.0, "The gradient of the global batch is clipped "
                               "to this norm, as the original did; 0: no "
@@ -232,6 +237,8 @@ def validate(config: Config):
         raise UserError("--clip_norm must be >= 0 (0: no clipping)")
     if not 0.0 <= config.ema_decay < 1.0:
         raise UserError("--ema_decay must lie in [0, 1)")
+    if config.g_extra_update_above < 0:
+        raise UserError("--g_extra_update_above must be >= 0 (0: never)")
     if not 0.0 <= config.lr_decay_fraction <= 1.0:
         raise UserError("--lr_decay_fraction must lie in [0, 1]")
     if config.strategy == "multi_worker" and not config.run_name \

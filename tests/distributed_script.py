@@ -58,6 +58,15 @@ def weights(run_dir, key="discriminator"):
                              key + "/"))}
 
 
+def g_updates(run_dir):
+    """The generator optimizer's update count in the run's last checkpoint."""
+    reader = tf.train.load_checkpoint(tf.train.latest_checkpoint(run_dir))
+    keys = [k for k in reader.get_variable_to_shape_map()
+            if k.startswith("g_optimizer/") and "iteration" in k]
+    assert len(keys) == 1, keys
+    return int(reader.get_tensor(keys[0]))
+
+
 def losses(run_dir):
     """{(tag, step): value} of the loss scalars in the run's event files."""
     from ssgan_tf import plots
@@ -101,6 +110,8 @@ def main():
                        "loss_max_abs_diff": loss_diff,
                        "moving_stats_max_abs_diff": moving, "max_abs_weight": scale,
                        "replicas": replicas["replicas"],
+                       "g_updates": [g_updates(results[name][0]["run_dir"])
+                                     for name in ("mirrored", "one_device")],
                        "per_replica_batch": replicas["per_replica_batch"]}, f)
     else:
         data_dir, runs, run_name = sys.argv[2:5]

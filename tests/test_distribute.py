@@ -45,6 +45,21 @@ def test_two_replicas_match_one_device_without_batch_norm(tmp_path):
     assert result["loss_max_abs_diff"] < TOLERANCE
 
 
+def test_extra_generator_update_agrees_across_replicas(tmp_path):
+    # --g_extra_update_above: the decision is taken from the loss reduced
+    # over the replicas, outside them (a tf.cond inside a replica cannot hold
+    # the optimizer's cross-replica sum: TensorFlow refuses to trace it), so
+    # the two-replica run takes the extra update in every step as one device
+    # does: 12 G updates in 6 steps. (Feature matching's loss is a distance
+    # between batch means, which each replica takes over its own half: the
+    # weights of the two runs are not expected to agree to rounding.)
+    result = compare(tmp_path, "--norm_type", "none", "--g_loss",
+                     "feature_matching", "--g_extra_update_above", "1e-9")
+    assert result["replicas"] == 2
+    assert result["g_updates"] == [12, 12]
+    assert np.isfinite(result["max_abs_diff"])
+
+
 # With batch norm each replica normalizes its own 4 examples instead of the 8
 # that one device sees: after 2 steps the weights differ by ~4e-3 (Adam's
 # first steps are about lr * sign(gradient), lr = 1e-3 here) and the moving

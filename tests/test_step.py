@@ -81,8 +81,8 @@ def test_step_reports_the_generator_loss(shares):
     generator, discriminator = models.build("improved_gan", (28, 28, 1), 10, 8)
     generator(tf.zeros([2, 8]))
     discriminator(tf.zeros([2, 28, 28, 1]))
-    g_opt = loop.build_optimizer(config, 1e-3, 1)
-    d_opt = loop.build_optimizer(config, 1e-3, 1)
+    g_opt = loop.build_optimizer(config, 1e-3)
+    d_opt = loop.build_optimizer(config, 1e-3)
     trainer = step_lib.TrainStep(config, tf.distribute.get_strategy(),
                                  generator, discriminator, g_opt, d_opt, 10,
                                  True)
@@ -172,3 +172,34 @@ def test_feature_matching_update_passes_the_unlabeled_batch_off_the_tape():
     assert float(metrics["g_loss"]) > 0.0
     assert any(not np.allclose(b, a.numpy()) for b, a in
                zip(before, generator.trainable_variables))
+
+
+@pytest.mark.parametrize("threshold, updates", [(1e-9, 2), (1e9, 1), (0.0, 1)])
+def test_extra_generator_update_only_above_the_threshold(threshold, updates):
+    """--g_extra_update_above: a second G update (on the batch's last noise
+    slot) in a step whose feature-matching loss exceeds the value."""
+    config = Config(batch_size=4, d_loss="improved_gan",
+                    g_loss="feature_matching", n_z=3,
+                    g_extra_update_above=threshold)
+    assert step_lib.noise_passes(config) == (3 if threshold else 2)
+    generator, discriminator = TinyGenerator(), RecordingDiscriminator(True)
+    generator(tf.zeros([1, 3]))
+    discriminator(tf.zeros([1, 2, 2, 1]))
+    g_opt, d_opt = tf.keras.optimizers.Adam(1e-2), \
+        tf.keras.optimizers.Adam(1e-2)
+    g_opt.build(generator.trainable_variables)
+    d_opt.build(discriminator.trainable_variables)
+    trainer = step_lib.TrainStep(
+        config, tf.distribute.get_strategy(), generator, discriminator,
+        g_opt, d_opt, 2, True)
+    rng = np.random.RandomState(1)
+    batch = {"image": tf.constant(rng.uniform(-1, 1, (4, 2, 2, 1)), tf.float32),
+             "label": tf.constant([0, 1, 0, 1], tf.int32),
+             "unlabeled": tf.constant(rng.uniform(-1, 1, (4, 2, 2, 1)),
+                                      tf.float32),
+             "noise": tf.constant(rng.uniform(
+                 -1, 1, (4, step_lib.noise_passes(config), 3)), tf.float32)}
+    iterator = iter(tf.data.Dataset.from_tensors(batch).repeat())
+    metrics = trainer.run(iterator, tf.constant(1))
+    assert float(metrics["g_loss"]) > 0.0
+    assert int(g_opt.iterations.numpy()) == updates

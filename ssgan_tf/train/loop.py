@@ -30,26 +30,29 @@ GRID_SIZE = 64
 class LinearTailDecay(keras.optimizers.schedules.LearningRateSchedule):
     """Constant, then linearly to 0 over the last `fraction` of training.
 
-    `updates_per_step` converts the optimizer's update count to training steps
-    (the generator is updated `update_rate` times per step).
+    Training steps are counted by `step_counter` when given (the generator's
+    optimizer reads the discriminator's update count: one D update per step,
+    while the generator's own count depends on `--update_rate` and on the
+    conditional extra updates), else by the optimizer's own update count.
     """
 
-    def __init__(self, base, total_steps, fraction, updates_per_step=1):
+    def __init__(self, base, total_steps, fraction, step_counter=None):
         self.base, self.total_steps = base, total_steps
-        self.fraction, self.updates_per_step = fraction, updates_per_step
+        self.fraction, self.step_counter = fraction, step_counter
 
     def __call__(self, iterations):
         if self.fraction <= 0:
             return tf.constant(self.base, tf.float32)
-        step = tf.cast(iterations, tf.float32) / self.updates_per_step
+        counter = iterations if self.step_counter is None else \
+            self.step_counter
+        step = tf.cast(counter, tf.float32)
         start = self.total_steps * (1.0 - self.fraction)
         remaining = (self.total_steps - step) / (self.total_steps - start)
         return self.base * tf.clip_by_value(remaining, 0.0, 1.0)
 
     def get_config(self):
         return {"base": self.base, "total_steps": self.total_steps,
-                "fraction": self.fraction,
-                "updates_per_step": self.updates_per_step}
+                "fraction": self.fraction}
 
 
 def load_data(config):
@@ -91,9 +94,9 @@ def data_info(train, test, config):
             "num_test": len(test), "model": config.model}
 
 
-def build_optimizer(config, learning_rate, updates_per_step):
+def build_optimizer(config, learning_rate, step_counter=None):
     schedule = LinearTailDecay(learning_rate, config.max_training_steps,
-                               config.lr_decay_fraction, updates_per_step)
+                               config.lr_decay_fraction, step_counter)
     # No global_clipnorm: TrainStep clips the summed gradient of all replicas.
     optimizer = keras.optimizers.Adam(schedule, beta_1=config.adam_beta1)
     if config.mixed_precision:
@@ -172,9 +175,9 @@ def _train(config, strategy, chief, train, test, info, labeled, semi_supervised,
             config.deconv_type, config.sync_batch_norm)
         generator(tf.zeros([2, config.n_z]))
         discriminator(tf.zeros([2] + list(image_shape)))
+        d_optimizer = build_optimizer(config, config.learning_rate_d)
         g_optimizer = build_optimizer(config, config.learning_rate_g,
-                                      config.update_rate)
-        d_optimizer = build_optimizer(config, config.learning_rate_d, 1)
+                                      step_counter=d_optimizer.iterations)
         g_optimizer.build(generator.trainable_variables)
         d_optimizer.build(discriminator.trainable_variables)
         tracked = dict(generator=generator, discriminator=discriminator,

@@ -24,10 +24,19 @@ def with_fake_logit(logits, num_class):
     return tf.concat([logits, tf.zeros_like(logits[:, :1])], axis=-1)
 
 
+def extra_update(config) -> bool:
+    """Whether a step may make one more, conditional, generator update."""
+    return config.g_loss == "feature_matching" and \
+        config.g_extra_update_above > 0 and config.d_loss != "supervised" \
+        and config.model != "sgan"
+
+
 def noise_passes(config) -> int:
     """Generator passes per step, each with its own noise: one for the D
-    update, then one per further G update."""
-    return 1 + config.update_rate - int(config.g_shares_d_pass)
+    update, then one per further G update (and one for the conditional extra
+    update)."""
+    return 1 + config.update_rate - int(config.g_shares_d_pass) + int(
+        extra_update(config))
 
 
 class TrainStep:
@@ -185,6 +194,27 @@ class TrainStep:
         return (losses.supervised_loss(real_logits, labels, num_class)
                 + unlabeled_term, fake_term)
 
+    def _generator_update(self, z, images, unlabeled, weight):
+        """One G update on noise `z`; returns its (unscaled) loss."""
+        generator = self.generator
+        with tf.GradientTape() as g_tape:
+            fake_images = generator(z, training=True)
+            fake_features, fake_logits = self._discriminate([fake_images])[0]
+            real_features = None
+            if self.config.g_loss == "feature_matching":
+                # Both means from the discriminator as it is now, after its
+                # update (the batch is the unlabeled one). The real side is a
+                # constant of the G update: left off the tape, its backward
+                # pass is not computed at all.
+                with g_tape.stop_recording():
+                    real_features = self._discriminate([unlabeled])[0][0]
+            g_loss = self._generator_loss(images, real_features, fake_images,
+                                          fake_features, fake_logits, weight)
+            scaled_g_loss = self._scaled(self.g_optimizer, g_loss)
+        self._apply(self.g_optimizer, g_tape, scaled_g_loss,
+                    generator.trainable_variables)
+        return g_loss
+
     def replica_step(self, batch):
         """One D update and `update_rate` G updates on this replica's batch.
 
@@ -242,22 +272,8 @@ class TrainStep:
         g_updates = 0 if config.d_loss == "supervised" else \
             config.update_rate - int(config.g_shares_d_pass)
         for index in range(g_updates):
-            with tf.GradientTape() as g_tape:
-                fake_images = generator(noise[:, 1 + index], training=True)
-                fake_features, fake_logits = \
-                    self._discriminate([fake_images])[0]
-                if config.g_loss == "feature_matching":
-                    # Both means from the discriminator as it is now, after
-                    # its update (the batch is the unlabeled one). The real
-                    # side is a constant of the G update: left off the tape,
-                    # its backward pass is not computed at all.
-                    with g_tape.stop_recording():
-                        real_features = self._discriminate([unlabeled])[0][0]
-                g_loss = self._generator_loss(images, real_features, fake_images,
-                                              fake_features, fake_logits, weight)
-                scaled_g_loss = self._scaled(self.g_optimizer, g_loss)
-            self._apply(self.g_optimizer, g_tape, scaled_g_loss,
-                        generator.trainable_variables)
+            g_loss = self._generator_update(noise[:, 1 + index], images,
+                                            unlabeled, weight)
 
         # Metrics, as sums over this replica's examples
         supervised = losses.supervised_loss(real_logits, labels, num_class)
@@ -274,12 +290,38 @@ class TrainStep:
             "accuracy": tf.reduce_sum(correct),
         }
 
+    def extra_replica_step(self, batch):
+        """The conditional extra G update, on the batch's last noise slot."""
+        weight = losses.recon_weight(self.d_optimizer.iterations,
+                                     self.config.recon_weight_scale,
+                                     self.config.recon_anneal_steps)
+        return self._generator_update(batch["noise"][:, -1], batch["image"],
+                                      batch["unlabeled"], weight)
+
+    def _maybe_extra_update(self, batch, per_replica):
+        """One more G update when the step's feature-matching loss (over the
+        global batch) exceeds --g_extra_update_above. The decision is taken
+        outside the replicas: a branch inside them could not hold the
+        optimizer's cross-replica sum."""
+        loss = self.strategy.reduce(tf.distribute.ReduceOp.SUM,
+                                    per_replica["g_loss"], axis=None) / \
+            self.global_batch
+
+        def update():
+            self.strategy.run(self.extra_replica_step, args=(batch,))
+            return tf.constant(True)
+
+        return tf.cond(loss > self.config.g_extra_update_above, update,
+                       lambda: tf.constant(False))
+
     def _multi_step(self, iterator, num_steps):
         """Runs `num_steps` steps; returns the last step's global metrics."""
         metrics = {name: tf.constant(0.0) for name in METRICS}
         for _ in tf.range(num_steps):
-            per_replica = self.strategy.run(self._replica_step,
-                                            args=(next(iterator),))
+            batch = next(iterator)
+            per_replica = self.strategy.run(self._replica_step, args=(batch,))
+            if extra_update(self.config):
+                self._maybe_extra_update(batch, per_replica)
             if self.ema is not None:
                 self.ema.update()
             summed = {name: self.strategy.reduce(tf.distribute.ReduceOp.SUM,
