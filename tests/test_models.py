@@ -98,15 +98,6 @@ def test_paper_networks(shape):
     assert features.shape[0] == 3 and features.shape[1] in (250, 192)
 
 
-def test_paper_mnist_generator_batch_norm_shifts_but_does_not_scale():
-    from ssgan_tf.models import improved_gan
-    generator, _ = improved_gan.build((28, 28, 1), 10, 100)
-    generator(tf.zeros([2, 100]))
-    names = [v.path for v in generator.trainable_variables]
-    assert sum("beta" in n for n in names) == 2
-    assert not any("gamma" in n for n in names), names
-
-
 def test_sgan_networks():
     from ssgan_tf.models import sgan
     generator = sgan.Generator((28, 28, 1), 16)

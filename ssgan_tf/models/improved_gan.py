@@ -2,8 +2,8 @@
 
 28x28 grey (MNIST): D an MLP 1000-500-250-250-250 with Gaussian noise (sigma
 0.3 on the input, 0.5 after each hidden layer, while training) and weight
-normalization; G uniform noise -> 500 -> 500 (softplus, batch norm without a
-scale) -> 784 with weight normalization and a sigmoid. The paper's pixels lay in [0, 1]; ours lie
+normalization; G uniform noise -> 500 -> 500 (softplus, batch norm) -> 784 with
+weight normalization and a sigmoid. The paper's pixels lay in [0, 1]; ours lie
 in [-1, 1], so D maps its input to [0, 1] before the noise and G maps its
 sigmoid to [-1, 1]: the noise keeps the paper's scale.
 
@@ -83,12 +83,7 @@ class MlpGenerator(keras.Model):
         super().__init__(**kwargs)
         self.image_shape, self.n_z = tuple(image_shape), n_z
         self.dense = [keras.layers.Dense(500, use_bias=False) for _ in range(2)]
-        # Batch norm with a shift but no scale, as the paper's code has it:
-        # a trainable scale let the sigmoid's inputs grow (in one ad-hoc
-        # seed-2 run their spread rose from 8 to 25 in 4,800 steps, while
-        # feature matching diverged; without it the spread stayed near 6-7).
-        self.norms = [keras.layers.BatchNormalization(epsilon=1e-5,
-                                                      scale=False)
+        self.norms = [keras.layers.BatchNormalization(epsilon=1e-5)
                       for _ in range(2)]
         track(self, "dense", self.dense)
         track(self, "norm", self.norms)
