@@ -78,8 +78,7 @@ class Config:
     g_extra_update_above: float = _field(
         0.0, "With feature matching: one more generator update (on fresh "
         "noise) in each step whose feature-matching loss exceeds this value, "
-        "so the generator catches up when the discriminator pulls away; 0: "
-        "never.")
+        "as a public PyTorch reimplementation of the paper does; 0: never.")
     adam_beta1: float = _field(0.5, "Adam's beta1 for both networks.")
     clip_norm: float = _field(20.0, "The gradient of the global batch is clipped "
                               "to this norm, as the original did; 0: no "
