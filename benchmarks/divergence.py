@@ -7,8 +7,8 @@ For a run of `--preset mnist_100` (or any run of `--model improved_gan` on
 JSON, per checkpoint, on 500 training images and 500 generated ones:
 
 - `fm`: the feature-matching loss (training-mode discriminator, its noise on),
-  `g_grad_norm`: the norm of its gradient for the generator (the preset clips
-  at 20), `d_grad_norm`: the norm of the discriminator's unlabeled-loss
+  `g_grad_norm`: the norm of its gradient for the generator (before any
+  `--clip_norm`), `d_grad_norm`: the norm of the discriminator's unlabeled-loss
   gradient (medians over 5 batches of 100);
 - `lse_real`, `lse_fake`: mean log Z (logsumexp of the real-class logits) on
   real and generated images; D(x) = Z / (Z + 1), so large positive means
