@@ -1,7 +1,8 @@
 """MNIST with few labels: test accuracy against training time.
 
     python benchmarks/accuracy.py [--variant preset] [--seeds 1 2 3]
-                                  [--minutes 15] [--out DIR]
+                                  [--minutes 15] [--schedule_steps N]
+                                  [--out DIR]
 
 Variants: `preset` (--preset mnist_100: the paper's networks and losses),
 `baseline` (the same discriminator trained on the same 100 labels alone,
@@ -54,12 +55,18 @@ def main():
     parser.add_argument("--steps", type=int, default=0,
                         help="stop after this many steps instead (0: the "
                              "variant's schedule, stopped by --minutes)")
+    parser.add_argument("--schedule_steps", type=int, default=0,
+                        help="the variant's schedule in this many steps (its "
+                             "learning rate decays over the last third of "
+                             "them): a schedule sized to the time budget")
     parser.add_argument("--mixed_precision", action="store_true")
     parser.add_argument("--dataset_dir", default=os.path.join(ROOT, "datasets"))
     parser.add_argument("--mirror", default=common.SHARED_MNIST)
     parser.add_argument("--out", default=os.path.join(ROOT, "benchmarks",
                                                       "results"))
     args = parser.parse_args()
+    if args.steps and args.schedule_steps:
+        parser.error("--steps and --schedule_steps exclude each other")
     os.makedirs(args.out, exist_ok=True)
     common.ensure_mnist(args.dataset_dir, args.mirror)
     runs = []
@@ -77,6 +84,8 @@ def main():
         if args.steps:
             config = config.replace(max_training_steps=args.steps,
                                     lr_decay_fraction=0.0)
+        elif args.schedule_steps:
+            config = config.replace(max_training_steps=args.schedule_steps)
         result = train.run(config)
         runs.append({"seed": seed, "final_step": result["step"],
                      "final_test_accuracy": result["test_accuracy"],
@@ -86,10 +95,12 @@ def main():
         print(json.dumps(runs[-1]["history"][-1]), flush=True)
     output = {"variant": args.variant, "settings": VARIANTS[args.variant],
               "mixed_precision": args.mixed_precision, "steps": args.steps,
+              "schedule_steps": args.schedule_steps,
               "num_labeled": VARIANTS[args.variant]["num_labeled"],
               "minutes": args.minutes,
               "runs": runs, **common.machine()}
-    tag = args.variant + ("-mixed" if args.mixed_precision else "")
+    tag = args.variant + ("-mixed" if args.mixed_precision else "") + (
+        f"-schedule{args.schedule_steps}" if args.schedule_steps else "")
     with open(os.path.join(args.out, f"accuracy-{tag}.json"), "w") as f:
         json.dump(output, f, indent=2)
     import matplotlib  # pylint: disable=import-outside-toplevel
