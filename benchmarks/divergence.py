@@ -61,18 +61,10 @@ def norm(gradients):
     return float(tf.linalg.global_norm([g for g in gradients if g is not None]))
 
 
-def sigmoid_inputs(generator, z):
-    """The generator's output pre-activations (the MLP generator's layers)."""
-    x = z
-    for dense, batch_norm in zip(generator.dense, generator.norms):
-        x = tf.nn.softplus(batch_norm(dense(x), training=True))
-    return generator.out(x)
-
-
 def measure(generator, discriminator, images, rng):
     z = tf.constant(rng.uniform(-1, 1, (SAMPLES, generator.n_z)), tf.float32)
-    pre = sigmoid_inputs(generator, z)
-    fake = tf.reshape(tf.sigmoid(pre) * 2.0 - 1.0, [-1, 28, 28, 1])
+    pre = generator.pixel_logits(z, training=True)
+    fake = generator(z, training=True)
     real = tf.constant(images[:SAMPLES])
     feat_fake, logits_fake = discriminator.features_and_logits(fake)
     feat_real, logits_real = discriminator.features_and_logits(real)

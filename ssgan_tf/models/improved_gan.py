@@ -89,11 +89,15 @@ class MlpGenerator(keras.Model):
         track(self, "norm", self.norms)
         self.out = WeightNormDense(784, name="pixels")
 
-    def call(self, z, training=False):
+    def pixel_logits(self, z, training=False):
+        """The output layer's pre-activations: the sigmoid's inputs."""
         x = z
         for dense, norm in zip(self.dense, self.norms):
             x = tf.nn.softplus(norm(dense(x), training=training))
-        pixels = tf.sigmoid(tf.cast(self.out(x), tf.float32))
+        return self.out(x)
+
+    def call(self, z, training=False):
+        pixels = tf.sigmoid(tf.cast(self.pixel_logits(z, training), tf.float32))
         return tf.reshape(pixels * 2.0 - 1.0, [-1, 28, 28, 1])
 
 
