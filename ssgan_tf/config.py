@@ -79,6 +79,12 @@ class Config:
         0.0, "With feature matching: one more generator update (on fresh "
         "noise) in each step whose feature-matching loss exceeds this value, "
         "as a public PyTorch reimplementation of the paper does; 0: never.")
+    fm_separate_batch: bool = _field(
+        False, "With feature matching: the generator's real-feature mean "
+        "comes from an unlabeled batch of its own, shuffled independently of "
+        "the discriminator's, as the paper's code does (on MNIST it made no "
+        "measurable difference, see the README); default: from the "
+        "discriminator step's unlabeled batch.")
     adam_beta1: float = _field(0.5, "Adam's beta1 for both networks.")
     clip_norm: float = _field(20.0, "The gradient of the global batch is clipped "
                               "to this norm, as the original did; 0: no "

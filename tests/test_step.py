@@ -174,6 +174,42 @@ def test_feature_matching_update_passes_the_unlabeled_batch_off_the_tape():
                zip(before, generator.trainable_variables))
 
 
+def test_feature_matching_uses_the_generators_own_unlabeled_batch():
+    """With `unlabeled_g` in the batch (--fm_separate_batch), the G update
+    matches the generated features to that batch's, not to the D step's
+    unlabeled batch: the reported loss is the distance computed by hand from
+    the updated discriminator and the generator as it was."""
+    config = Config(batch_size=4, d_loss="improved_gan",
+                    g_loss="feature_matching", n_z=3)
+    generator, discriminator = TinyGenerator(), RecordingDiscriminator(True)
+    generator(tf.zeros([1, 3]))
+    discriminator(tf.zeros([1, 2, 2, 1]))
+    trainer = step_lib.TrainStep(
+        config, tf.distribute.get_strategy(), generator, discriminator,
+        tf.keras.optimizers.Adam(1e-2), tf.keras.optimizers.Adam(1e-2), 2,
+        True)
+    rng = np.random.RandomState(3)
+
+    def images(offset):
+        return tf.constant(rng.uniform(-1, 1, (4, 2, 2, 1)) + offset,
+                           tf.float32)
+    batch = {"image": images(0.0), "label": tf.constant([0, 1, 0, 1]),
+             "unlabeled": images(0.0), "unlabeled_g": images(1.0),
+             "noise": tf.constant(rng.uniform(-1, 1, (4, 2, 3)), tf.float32)}
+    fake = generator(batch["noise"][:, 1], training=True)
+    metrics = trainer.replica_step(batch)
+
+    def distance(real):
+        real_features = discriminator.features_and_logits(real)[0]
+        fake_features = discriminator.features_and_logits(fake)[0]
+        means = tf.reduce_mean(real_features, 0) - tf.reduce_mean(
+            fake_features, 0)
+        return float(tf.reduce_sum(means ** 2))
+    reported = float(metrics["g_loss"]) / 4
+    assert reported == pytest.approx(distance(batch["unlabeled_g"]), rel=1e-5)
+    assert reported != pytest.approx(distance(batch["unlabeled"]), rel=1e-2)
+
+
 @pytest.mark.parametrize("threshold, updates", [(1e-9, 2), (1e9, 1), (0.0, 1)])
 def test_extra_generator_update_only_above_the_threshold(threshold, updates):
     """--g_extra_update_above: a second G update (on the batch's last noise

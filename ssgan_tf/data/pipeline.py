@@ -53,11 +53,21 @@ def choose_labeled(labels: np.ndarray, num_labeled: int, num_class: int,
     return np.sort(np.concatenate(chosen))
 
 
+def _in_memory(images):
+    """The images as one tensor when they fit in memory (streams built on the
+    same tensor share it; each built on the array would copy it), else as
+    they are."""
+    if isinstance(images, tf.Tensor) or images.nbytes > IN_MEMORY_LIMIT_BYTES:
+        return images
+    return tf.convert_to_tensor(np.asarray(images))
+
+
 def _examples(images, labels, seed):
     """An endless shuffled stream of (image uint8, label int32)."""
     labels = np.asarray(labels, np.int32)
-    if images.nbytes <= IN_MEMORY_LIMIT_BYTES:
-        data = tf.data.Dataset.from_tensor_slices((np.asarray(images), labels))
+    images = _in_memory(images)
+    if isinstance(images, tf.Tensor):
+        data = tf.data.Dataset.from_tensor_slices((images, labels))
         return data.shuffle(len(labels), seed=seed,
                             reshuffle_each_iteration=True).repeat()
 
@@ -75,33 +85,47 @@ def _examples(images, labels, seed):
 
 
 def train_stream(images, labels, labeled_indices: Optional[np.ndarray],
-                 batch_size: int, seed: int, noise_shape=None) -> tf.data.Dataset:
-    """Endless global batches {"image", "label", "unlabeled"[, "noise"]}.
+                 batch_size: int, seed: int, noise_shape=None,
+                 second_unlabeled: bool = False) -> tf.data.Dataset:
+    """Endless global batches {"image", "label", "unlabeled"[, "unlabeled_g"]
+    [, "noise"]}.
 
     `image`/`label` come from the labeled examples (repeated as often as the
     unlabeled stream needs); `unlabeled` from every training image, labels
     dropped. With every example labeled, `unlabeled` is the labeled batch itself.
+    `second_unlabeled` adds `unlabeled_g`, every training image again in an
+    order of its own (the paper's second unlabeled stream, for the
+    generator's feature matching).
     `noise_shape` (passes, n_z) adds the generator's uniform noise in [-1, 1],
     [batch, passes, n_z], drawn statelessly from (seed, batch number): the
     noise then travels with the examples, so splitting a batch across replicas
     or workers changes nothing.
     """
     all_labeled = labeled_indices is None or len(labeled_indices) == len(labels)
+    no_labels = np.zeros(len(labels), np.int32)
+    everything = _in_memory(images)
     if all_labeled:
-        labeled = _examples(images, labels, seed).batch(batch_size,
-                                                        drop_remainder=True)
+        labeled = _examples(everything, labels, seed).batch(
+            batch_size, drop_remainder=True)
         data = labeled.map(lambda x, y: {"image": scale_images(x), "label": y,
                                          "unlabeled": scale_images(x)})
     else:
         labeled = _examples(np.asarray(images[labeled_indices]),
                             np.asarray(labels)[labeled_indices], seed)
-        unlabeled = _examples(images, np.zeros(len(labels), np.int32), seed + 1)
+        unlabeled = _examples(everything, no_labels, seed + 1)
         data = tf.data.Dataset.zip((
             labeled.batch(batch_size, drop_remainder=True),
             unlabeled.batch(batch_size, drop_remainder=True)))
         data = data.map(lambda lab, unl: {"image": scale_images(lab[0]),
                                           "label": lab[1],
                                           "unlabeled": scale_images(unl[0])})
+    if second_unlabeled:
+        second = _examples(everything, no_labels, seed + 2).batch(
+            batch_size, drop_remainder=True)
+
+        def add_second(batch, unl):
+            return dict(batch, unlabeled_g=scale_images(unl[0]))
+        data = tf.data.Dataset.zip((data, second)).map(add_second)
     if noise_shape is not None:
         shape = [batch_size] + list(noise_shape)
 

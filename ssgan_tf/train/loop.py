@@ -228,7 +228,9 @@ def _train(config, strategy, chief, train, test, info, labeled, semi_supervised,
     iterator = iter(pipeline.distributed_stream(
         strategy, lambda: pipeline.train_stream(
             train.images, train.labels, labeled if semi_supervised else None,
-            config.batch_size, config.seed, noise_shape), config.batch_size))
+            config.batch_size, config.seed, noise_shape,
+            second_unlabeled=config.g_loss == "feature_matching"
+            and config.fm_separate_batch), config.batch_size))
     trainer = step_lib.TrainStep(config, strategy, generator, discriminator,
                                  g_optimizer, d_optimizer, num_class,
                                  semi_supervised, ema)

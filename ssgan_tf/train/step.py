@@ -222,7 +222,8 @@ class TrainStep:
         each G update on fresh noise against the updated D. With
         `g_shares_d_pass` the first G update reuses the D update's generated
         batch (both gradients from one forward pass, as in TensorFlow's DCGAN
-        tutorial), which saves one generator forward pass.
+        tutorial), which saves one generator forward pass; that update's real
+        features are then the D pass's own (on its unlabeled batch).
 
         Returns:
           Sums over this replica's examples of each metric (divided by the
@@ -273,7 +274,7 @@ class TrainStep:
             config.update_rate - int(config.g_shares_d_pass)
         for index in range(g_updates):
             g_loss = self._generator_update(noise[:, 1 + index], images,
-                                            unlabeled, weight)
+                                            self._fm_batch(batch), weight)
 
         # Metrics, as sums over this replica's examples
         supervised = losses.supervised_loss(real_logits, labels, num_class)
@@ -296,7 +297,13 @@ class TrainStep:
                                      self.config.recon_weight_scale,
                                      self.config.recon_anneal_steps)
         return self._generator_update(batch["noise"][:, -1], batch["image"],
-                                      batch["unlabeled"], weight)
+                                      self._fm_batch(batch), weight)
+
+    @staticmethod
+    def _fm_batch(batch):
+        """The real images of a feature-matching G update: the batch's own
+        unlabeled batch for the generator where the stream has one."""
+        return batch.get("unlabeled_g", batch["unlabeled"])
 
     def _maybe_extra_update(self, batch, per_replica):
         """One more G update when the step's feature-matching loss (over the
