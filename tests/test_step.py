@@ -146,10 +146,9 @@ class TinyGenerator(keras.Model):
         return tf.reshape(self.dense(z), [-1, 2, 2, 1])
 
 
-def test_feature_matching_update_passes_the_unlabeled_batch_off_the_tape():
-    """The generator update sees the generated batch on the tape and the
-    unlabeled one as a separate pass beside it (its features are a constant of
-    that update), while the D update still joins its three batches."""
+def feature_matching_step():
+    """A tiny built G and batch-independent D, and the semi-supervised
+    feature-matching step over them (2 classes, batch 4, 3 noise values)."""
     config = Config(batch_size=4, d_loss="improved_gan",
                     g_loss="feature_matching", n_z=3)
     generator, discriminator = TinyGenerator(), RecordingDiscriminator(True)
@@ -159,6 +158,14 @@ def test_feature_matching_update_passes_the_unlabeled_batch_off_the_tape():
         config, tf.distribute.get_strategy(), generator, discriminator,
         tf.keras.optimizers.Adam(1e-2), tf.keras.optimizers.Adam(1e-2), 2,
         True)
+    return generator, discriminator, trainer
+
+
+def test_feature_matching_update_passes_the_unlabeled_batch_off_the_tape():
+    """The generator update sees the generated batch on the tape and the
+    unlabeled one as a separate pass beside it (its features are a constant of
+    that update), while the D update still joins its three batches."""
+    generator, discriminator, trainer = feature_matching_step()
     rng = np.random.RandomState(0)
     batch = {"image": tf.constant(rng.uniform(-1, 1, (4, 2, 2, 1)), tf.float32),
              "label": tf.constant([0, 1, 0, 1], tf.int32),
@@ -179,15 +186,7 @@ def test_feature_matching_uses_the_generators_own_unlabeled_batch():
     matches the generated features to that batch's, not to the D step's
     unlabeled batch: the reported loss is the distance computed by hand from
     the updated discriminator and the generator as it was."""
-    config = Config(batch_size=4, d_loss="improved_gan",
-                    g_loss="feature_matching", n_z=3)
-    generator, discriminator = TinyGenerator(), RecordingDiscriminator(True)
-    generator(tf.zeros([1, 3]))
-    discriminator(tf.zeros([1, 2, 2, 1]))
-    trainer = step_lib.TrainStep(
-        config, tf.distribute.get_strategy(), generator, discriminator,
-        tf.keras.optimizers.Adam(1e-2), tf.keras.optimizers.Adam(1e-2), 2,
-        True)
+    generator, discriminator, trainer = feature_matching_step()
     rng = np.random.RandomState(3)
 
     def images(offset):
