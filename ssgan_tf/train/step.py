@@ -73,6 +73,12 @@ class TrainStep:
         self.run = self._multi_step if config.debug else tf.function(
             self._multi_step)
 
+    def _recon_weight(self):
+        """The annealed reconstruction weight at D's current step."""
+        return losses.recon_weight(self.d_optimizer.iterations,
+                                   self.config.recon_weight_scale,
+                                   self.config.recon_anneal_steps)
+
     def _average(self, per_example):
         return tf.nn.compute_average_loss(per_example,
                                           global_batch_size=self.global_batch)
@@ -234,9 +240,7 @@ class TrainStep:
             batch["unlabeled"]
         noise = batch["noise"]  # [batch, passes, n_z], drawn in the pipeline
         g_loss = tf.constant(0.0)
-        weight = losses.recon_weight(self.d_optimizer.iterations,
-                                     config.recon_weight_scale,
-                                     config.recon_anneal_steps)
+        weight = self._recon_weight()
         generator, discriminator = self.generator, self.discriminator
 
         with tf.GradientTape() as d_tape, tf.GradientTape(
@@ -293,11 +297,9 @@ class TrainStep:
 
     def extra_replica_step(self, batch):
         """The conditional extra G update, on the batch's last noise slot."""
-        weight = losses.recon_weight(self.d_optimizer.iterations,
-                                     self.config.recon_weight_scale,
-                                     self.config.recon_anneal_steps)
         return self._generator_update(batch["noise"][:, -1], batch["image"],
-                                      self._fm_batch(batch), weight)
+                                      self._fm_batch(batch),
+                                      self._recon_weight())
 
     @staticmethod
     def _fm_batch(batch):
@@ -337,8 +339,6 @@ class TrainStep:
             metrics = {name: value / self.global_batch
                        for name, value in summed.items()}
             metrics["GAN_loss"] = metrics["d_loss"] + metrics["g_loss"]
-            metrics["recon_weight"] = losses.recon_weight(
-                self.d_optimizer.iterations, self.config.recon_weight_scale,
-                self.config.recon_anneal_steps) if \
+            metrics["recon_weight"] = self._recon_weight() if \
                 self.config.g_loss == "original" else tf.constant(0.0)
         return metrics
