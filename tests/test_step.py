@@ -146,11 +146,12 @@ class TinyGenerator(keras.Model):
         return tf.reshape(self.dense(z), [-1, 2, 2, 1])
 
 
-def feature_matching_step():
+def feature_matching_step(**overrides):
     """A tiny built G and batch-independent D, and the semi-supervised
-    feature-matching step over them (2 classes, batch 4, 3 noise values)."""
+    feature-matching step over them (2 classes, batch 4, 3 noise values;
+    `overrides` go to the Config)."""
     config = Config(batch_size=4, d_loss="improved_gan",
-                    g_loss="feature_matching", n_z=3)
+                    g_loss="feature_matching", n_z=3, **overrides)
     generator, discriminator = TinyGenerator(), RecordingDiscriminator(True)
     generator(tf.zeros([1, 3]))
     discriminator(tf.zeros([1, 2, 2, 1]))
@@ -159,6 +160,29 @@ def feature_matching_step():
         tf.keras.optimizers.Adam(1e-2), tf.keras.optimizers.Adam(1e-2), 2,
         True)
     return generator, discriminator, trainer
+
+
+def two_unlabeled_batches(seed, noise_passes):
+    """A batch of 4 whose `unlabeled_g` images differ from its `unlabeled`
+    ones (shifted by 1)."""
+    rng = np.random.RandomState(seed)
+
+    def images(offset):
+        return tf.constant(rng.uniform(-1, 1, (4, 2, 2, 1)) + offset,
+                           tf.float32)
+    return {"image": images(0.0), "label": tf.constant([0, 1, 0, 1]),
+            "unlabeled": images(0.0), "unlabeled_g": images(1.0),
+            "noise": tf.constant(rng.uniform(-1, 1, (4, noise_passes, 3)),
+                                 tf.float32)}
+
+
+def feature_distance(discriminator, real, fake):
+    """The feature-matching loss computed by hand: the squared distance
+    between the mean features of `real` and of `fake`."""
+    real_features = discriminator.features_and_logits(real)[0]
+    fake_features = discriminator.features_and_logits(fake)[0]
+    means = tf.reduce_mean(real_features, 0) - tf.reduce_mean(fake_features, 0)
+    return float(tf.reduce_sum(means ** 2))
 
 
 def test_feature_matching_update_passes_the_unlabeled_batch_off_the_tape():
@@ -187,26 +211,31 @@ def test_feature_matching_uses_the_generators_own_unlabeled_batch():
     unlabeled batch: the reported loss is the distance computed by hand from
     the updated discriminator and the generator as it was."""
     generator, discriminator, trainer = feature_matching_step()
-    rng = np.random.RandomState(3)
-
-    def images(offset):
-        return tf.constant(rng.uniform(-1, 1, (4, 2, 2, 1)) + offset,
-                           tf.float32)
-    batch = {"image": images(0.0), "label": tf.constant([0, 1, 0, 1]),
-             "unlabeled": images(0.0), "unlabeled_g": images(1.0),
-             "noise": tf.constant(rng.uniform(-1, 1, (4, 2, 3)), tf.float32)}
+    batch = two_unlabeled_batches(3, noise_passes=2)
     fake = generator(batch["noise"][:, 1], training=True)
-    metrics = trainer.replica_step(batch)
+    reported = float(trainer.replica_step(batch)["g_loss"]) / 4
+    # D as it is after its update
+    assert reported == pytest.approx(feature_distance(
+        discriminator, batch["unlabeled_g"], fake), rel=1e-5)
+    assert reported != pytest.approx(feature_distance(
+        discriminator, batch["unlabeled"], fake), rel=1e-2)
 
-    def distance(real):
-        real_features = discriminator.features_and_logits(real)[0]
-        fake_features = discriminator.features_and_logits(fake)[0]
-        means = tf.reduce_mean(real_features, 0) - tf.reduce_mean(
-            fake_features, 0)
-        return float(tf.reduce_sum(means ** 2))
-    reported = float(metrics["g_loss"]) / 4
-    assert reported == pytest.approx(distance(batch["unlabeled_g"]), rel=1e-5)
-    assert reported != pytest.approx(distance(batch["unlabeled"]), rel=1e-2)
+
+def test_shared_pass_update_matches_the_d_steps_unlabeled_batch():
+    """With --g_shares_d_pass the only G update is the D pass's own: it
+    matches the generated features to the D step's unlabeled batch, as D was
+    before its update, even when `unlabeled_g` is in the batch
+    (--fm_separate_batch applies to the later updates only)."""
+    generator, discriminator, trainer = feature_matching_step(
+        g_shares_d_pass=True, fm_separate_batch=True)
+    batch = two_unlabeled_batches(5, noise_passes=1)
+    fake = generator(batch["noise"][:, 0], training=True)
+    # D as it was before the step
+    expected = feature_distance(discriminator, batch["unlabeled"], fake)
+    other = feature_distance(discriminator, batch["unlabeled_g"], fake)
+    reported = float(trainer.replica_step(batch)["g_loss"]) / 4
+    assert reported == pytest.approx(expected, rel=1e-5)
+    assert reported != pytest.approx(other, rel=1e-2)
 
 
 @pytest.mark.parametrize("threshold, updates", [(1e-9, 2), (1e9, 1), (0.0, 1)])
