@@ -6,10 +6,9 @@ For runs too long for benchmarks/accuracy.py to hold in one process (a run
 that `--max_seconds` stops and `--checkpoint` resumes): reads the
 `test/accuracy` scalars that trainer.py writes every `--test_sample_step`,
 with their wall times, from the run folder's TensorBoard event files, and
-writes accuracy-NAME.json (steps, minutes since the run's first event, test
-accuracy) and accuracy-NAME.png. Time spent stopped between a stop and its
-resume is left out: a gap of more than `--max_gap_minutes` between two events
-counts as zero.
+writes accuracy-NAME.json (step, minutes of training, test accuracy) and
+accuracy-NAME.png. The minutes count from the first event each process wrote,
+so the time between a stop and its resume is left out.
 """
 
 import argparse
@@ -27,33 +26,30 @@ TAG = "test/accuracy"
 
 
 def read_history(run_dir):
-    """(the wall time of the run's first event, [(step, wall_time, accuracy)]
-    of `TAG` by step: the newest value of a step written twice, as a resumed
-    run may)."""
+    """[(step, training seconds, accuracy)] of `TAG` by step (the newest value
+    of a step written twice, as a resumed run may).
+
+    Each process that trained the run (the first, and each resume) wrote its
+    own event file: its time counts from that file's first event to each
+    event, after the whole span of the files before it.
+    """
     import tensorflow as tf  # pylint: disable=import-outside-toplevel
-    points, first = {}, None
-    for path in sorted(glob.glob(os.path.join(run_dir, "events.out.tfevents.*"))):
+    points, before = {}, 0.0
+    # events.out.tfevents.<seconds since 1970>.<host>...: in the order written
+    for path in sorted(glob.glob(os.path.join(run_dir,
+                                              "events.out.tfevents.*"))):
+        first = last = None
         for event in tf.compat.v1.train.summary_iterator(path):
-            first = event.wall_time if first is None else min(first,
-                                                              event.wall_time)
+            first = event.wall_time if first is None else first
+            last = event.wall_time
             for value in event.summary.value:
                 if value.tag == TAG:
-                    points[event.step] = (event.wall_time, float(
-                        tf.make_ndarray(value.tensor)))
-    return first, [(step, wall, accuracy)
-                   for step, (wall, accuracy) in sorted(points.items())]
-
-
-def training_minutes(first, walls, max_gap_minutes):
-    """Minutes from `first` to each of `walls` (in order), leaving out the
-    gaps longer than `max_gap_minutes`."""
-    minutes, total, previous = [], 0.0, first
-    for wall in walls:
-        gap = (wall - previous) / 60
-        total += gap if gap <= max_gap_minutes else 0.0
-        minutes.append(total)
-        previous = wall
-    return minutes
+                    points[event.step] = (before + event.wall_time - first,
+                                          float(tf.make_ndarray(value.tensor)))
+        if first is not None:
+            before += last - first
+    return [(step, seconds, accuracy)
+            for step, (seconds, accuracy) in sorted(points.items())]
 
 
 def main():
@@ -62,25 +58,22 @@ def main():
     parser.add_argument("--name", default="run")
     parser.add_argument("--out", default=os.path.join(ROOT, "benchmarks",
                                                       "results"))
-    parser.add_argument("--max_gap_minutes", type=float, default=30.0)
     args = parser.parse_args()
-    first, history = read_history(args.run_dir) if os.path.isdir(
-        args.run_dir) else (None, [])
+    history = read_history(args.run_dir) if os.path.isdir(args.run_dir) \
+        else []
     if not history:
         print(f"error: {args.run_dir}: no {TAG} in its event files (not a "
               f"run folder, or no test measured yet)", file=sys.stderr)
         sys.exit(2)
-    minutes = training_minutes(first, [wall for _, wall, _ in history],
-                               args.max_gap_minutes)
     config_path = os.path.join(args.run_dir, "config.json")
     config = {}
     if os.path.isfile(config_path):
         with open(config_path) as f:
             config = json.load(f).get("config", {})
     output = {"run_dir": os.path.abspath(args.run_dir), "config": config,
-              "history": [{"step": step, "minutes": round(m, 2),
+              "history": [{"step": step, "minutes": round(seconds / 60, 2),
                            "test_accuracy": accuracy}
-                          for (step, _, accuracy), m in zip(history, minutes)],
+                          for step, seconds, accuracy in history],
               **common.machine()}
     os.makedirs(args.out, exist_ok=True)
     with open(os.path.join(args.out, f"accuracy-{args.name}.json"), "w") as f:
