@@ -51,6 +51,11 @@ class Config:
     model: str = _field("original", "Networks: the original repository's, the "
                         "Improved-GAN paper's, or Odena's SGAN.",
                         ["original", "improved_gan", "sgan"])
+    d_noise: str = _field("table", "The improved_gan MNIST discriminator's "
+                          "Gaussian training noise: `table` slices a fixed "
+                          "table of N(0, 1) samples at a random offset (fast "
+                          "on a CPU), `fresh` draws new samples each time (the "
+                          "default before 2026-11-22).", ["table", "fresh"])
     batch_size: int = _field(32, "Global batch size (split across replicas).")
     n_z: int = _field(128, "Size of the generator's uniform noise vector.")
     norm_type: str = _field("batch", "Normalization in the original networks.",

@@ -67,6 +67,12 @@ def g_updates(run_dir):
     return int(reader.get_tensor(keys[0]))
 
 
+def noise_keys(run):
+    """Checkpoint keys that name a noise source (none should)."""
+    reader = tf.train.load_checkpoint(run["checkpoint"])
+    return [k for k in reader.get_variable_to_shape_map() if "noise" in k]
+
+
 def losses(run_dir):
     """{(tag, step): value} of the loss scalars in the run's event files."""
     from ssgan_tf import plots
@@ -112,7 +118,8 @@ def main():
                        "replicas": replicas["replicas"],
                        "g_updates": [g_updates(results[name][0]["run_dir"])
                                      for name in ("mirrored", "one_device")],
-                       "per_replica_batch": replicas["per_replica_batch"]}, f)
+                       "per_replica_batch": replicas["per_replica_batch"],
+                       "noise_keys": noise_keys(results["mirrored"][0])}, f)
     else:
         data_dir, runs, run_name = sys.argv[2:5]
         changes = parse_flags(sys.argv[5:])

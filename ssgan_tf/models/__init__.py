@@ -1,10 +1,13 @@
 """Generators and discriminators: the original repository's, the Improved-GAN
-paper's and Odena's SGAN. `build(config, image_shape, num_class)` picks one."""
+paper's and Odena's SGAN. `build(model, image_shape, num_class, n_z, ...)`
+picks one."""
 
 
 def build(model, image_shape, num_class, n_z, norm_type="batch",
-          deconv_type="bilinear", sync_batch_norm=False):
-    """Returns (generator, discriminator) for `model` (a --model value)."""
+          deconv_type="bilinear", sync_batch_norm=False, d_noise="fresh"):
+    """Returns (generator, discriminator) for `model` (a --model value).
+    `d_noise` (`fresh` or `table`) only concerns the improved_gan MNIST
+    discriminator's training noise."""
     if model == "original":
         from ssgan_tf.models import original
         return (original.Generator(image_shape, n_z, norm_type, deconv_type,
@@ -13,7 +16,7 @@ def build(model, image_shape, num_class, n_z, norm_type="batch",
                                        sync_batch_norm))
     if model == "improved_gan":
         from ssgan_tf.models import improved_gan
-        return improved_gan.build(image_shape, num_class, n_z)
+        return improved_gan.build(image_shape, num_class, n_z, d_noise)
     if model == "sgan":
         from ssgan_tf.models import sgan
         return (sgan.Generator(image_shape, n_z),

@@ -21,21 +21,26 @@ standardizes each layer's pre-activations, the hidden activations dwarfed the
 few single-seed ad-hoc runs (not a benchmark script). The 32x32 discriminator uses the initialization.
 
 Both discriminators give N logits (the fake logit is fixed at 0) and
-`features_and_logits` for feature matching on the last hidden layer.
+`features_and_logits` for feature matching on the last hidden layer. The MLP's
+Gaussian noise comes from `models/noise.py`: slices of a fixed table of
+samples (`--d_noise table`, the trainer's default) or fresh samples.
 """
 
 import tensorflow as tf
 
 from ssgan_tf.models.layers import WeightNormConv2D, WeightNormDense, track
+from ssgan_tf.models.noise import GaussianNoise
 
 keras = tf.keras
 
 
-def build(image_shape, num_class, n_z):
+def build(image_shape, num_class, n_z, d_noise="fresh"):
+    """`d_noise`: where the MLP discriminator's Gaussian noise comes from
+    (models/noise.py); only training uses it."""
     height, width, channels = image_shape
     if (height, width, channels) == (28, 28, 1):
-        return MlpGenerator(image_shape, n_z), MlpDiscriminator(image_shape,
-                                                                num_class)
+        return MlpGenerator(image_shape, n_z), MlpDiscriminator(
+            image_shape, num_class, noise=d_noise)
     if (height, width) == (32, 32):
         return ConvGenerator(image_shape, n_z), ConvDiscriminator(image_shape,
                                                                   num_class)
@@ -50,9 +55,10 @@ class MlpDiscriminator(keras.Model):
     HIDDEN = (1000, 500, 250, 250, 250)
     INPUT_NOISE, HIDDEN_NOISE = 0.3, 0.5
 
-    def __init__(self, image_shape, num_class, **kwargs):
+    def __init__(self, image_shape, num_class, noise="fresh", **kwargs):
         super().__init__(**kwargs)
         self.image_shape, self.num_class = tuple(image_shape), num_class
+        self.noise = GaussianNoise(noise)
         self.hidden = [WeightNormDense(units, train_scale=False,
                                        name=f"dense_{i}")
                        for i, units in enumerate(self.HIDDEN)]
@@ -62,14 +68,12 @@ class MlpDiscriminator(keras.Model):
     def features_and_logits(self, images, training=False):
         x = (tf.reshape(tf.cast(images, tf.float32), [-1, 784]) + 1.0) / 2.0
         if training:
-            x += tf.random.normal(tf.shape(x), stddev=self.INPUT_NOISE,
-                                  dtype=x.dtype)
+            x = self.noise(x, self.INPUT_NOISE)
         for layer in self.hidden:
             features = tf.nn.relu(layer(x))
             x = features
             if training:
-                x += tf.random.normal(tf.shape(x), stddev=self.HIDDEN_NOISE,
-                                      dtype=x.dtype)
+                x = self.noise(x, self.HIDDEN_NOISE)
         # Feature matching uses the last hidden layer before its noise: the
         # noise would only add variance to the matched means.
         return features, self.out(x)

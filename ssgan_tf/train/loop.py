@@ -172,7 +172,7 @@ def _train(config, strategy, chief, train, test, info, labeled, semi_supervised,
     with strategy.scope():
         generator, discriminator = models.build(
             config.model, image_shape, num_class, config.n_z, config.norm_type,
-            config.deconv_type, config.sync_batch_norm)
+            config.deconv_type, config.sync_batch_norm, config.d_noise)
         generator(tf.zeros([2, config.n_z]))
         discriminator(tf.zeros([2] + list(image_shape)))
         d_optimizer = build_optimizer(config, config.learning_rate_d)
