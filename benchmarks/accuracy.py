@@ -60,6 +60,9 @@ def main():
                              "learning rate decays over the last third of "
                              "them): a schedule sized to the time budget")
     parser.add_argument("--mixed_precision", action="store_true")
+    parser.add_argument("--d_noise", default="table", choices=["table", "fresh"],
+                        help="the MNIST MLP's noise source (--d_noise); the "
+                             "benchmarks before 2026-11-22 ran with `fresh`")
     parser.add_argument("--dataset_dir", default=os.path.join(ROOT, "datasets"))
     parser.add_argument("--mirror", default=common.SHARED_MNIST)
     parser.add_argument("--out", default=os.path.join(ROOT, "benchmarks",
@@ -80,7 +83,7 @@ def main():
             log_step=every, write_summary_step=every,
             output_save_step=10 * every, ckpt_save_step=10 * every,
             steps_per_call=min(50, every),
-            mixed_precision=args.mixed_precision)
+            mixed_precision=args.mixed_precision, d_noise=args.d_noise)
         if args.steps:
             config = config.replace(max_training_steps=args.steps,
                                     lr_decay_fraction=0.0)
@@ -95,11 +98,13 @@ def main():
         print(json.dumps(runs[-1]["history"][-1]), flush=True)
     output = {"variant": args.variant, "settings": VARIANTS[args.variant],
               "mixed_precision": args.mixed_precision, "steps": args.steps,
+              "d_noise": args.d_noise,
               "schedule_steps": args.schedule_steps,
               "num_labeled": VARIANTS[args.variant]["num_labeled"],
               "minutes": args.minutes,
               "runs": runs, **common.machine()}
     tag = args.variant + ("-mixed" if args.mixed_precision else "") + (
+        "-fresh" if args.d_noise == "fresh" else "") + (
         f"-schedule{args.schedule_steps}" if args.schedule_steps else "")
     with open(os.path.join(args.out, f"accuracy-{tag}.json"), "w") as f:
         json.dump(output, f, indent=2)

@@ -1,6 +1,12 @@
 """Training throughput (images per second) of the original networks.
 
     python benchmarks/train_throughput.py [--steps 60] [--out FILE]
+    python benchmarks/train_throughput.py --preset mnist_100 --shapes mnist \
+        --batches 100 [--d_noise table|fresh]
+
+With --preset, the preset's networks, losses and settings instead, and 100
+of the 2,000 random examples labeled (the semi-supervised step: a labeled,
+an unlabeled and a generated batch per D update).
 
 MNIST-shaped (28x28x1) and CIFAR-shaped (32x32x3) random data, 10 classes, at
 batch 32 and 100, one D update and one G update per step (the defaults), plain
@@ -28,9 +34,9 @@ import tensorflow as tf  # noqa: E402
 
 from benchmarks import common  # noqa: E402
 from ssgan_tf import distribute, models  # noqa: E402
-from ssgan_tf.config import Config  # noqa: E402
+from ssgan_tf.config import PRESETS, Config  # noqa: E402
 from ssgan_tf.data import pipeline  # noqa: E402
-from ssgan_tf.train import loop, step as step_lib  # noqa: E402
+from ssgan_tf.train import ema as ema_lib, loop, step as step_lib  # noqa: E402
 
 
 def measure(shape, batch, steps, config):
@@ -39,22 +45,30 @@ def measure(shape, batch, steps, config):
     images = rng.randint(0, 256, (2000,) + shape).astype(np.uint8)
     labels = rng.randint(0, 10, 2000)
     config = config.replace(batch_size=batch)
+    labeled = np.arange(config.num_labeled) if config.num_labeled else None
     with strategy.scope():
         generator, discriminator = models.build(
-            "original", shape, 10, config.n_z, config.norm_type,
-            config.deconv_type)
+            config.model, shape, 10, config.n_z, config.norm_type,
+            config.deconv_type, d_noise=config.d_noise)
         generator(tf.zeros([2, config.n_z]))
         discriminator(tf.zeros((2,) + shape))
         g_opt = loop.build_optimizer(config, config.learning_rate_g)
         d_opt = loop.build_optimizer(config, config.learning_rate_d)
         g_opt.build(generator.trainable_variables)
         d_opt.build(discriminator.trainable_variables)
+        ema = None
+        if config.ema_decay > 0:  # the presets average D's weights
+            _, averaged = models.build(config.model, shape, 10, config.n_z,
+                                       config.norm_type, config.deconv_type)
+            averaged(tf.zeros((2,) + shape))
+            ema = ema_lib.WeightAverage(discriminator, averaged,
+                                        config.ema_decay)
     noise_shape = (step_lib.noise_passes(config), config.n_z)
     iterator = iter(pipeline.distributed_stream(
-        strategy, lambda: pipeline.train_stream(images, labels, None, batch, 0,
-                                                noise_shape), batch))
+        strategy, lambda: pipeline.train_stream(images, labels, labeled, batch,
+                                                0, noise_shape), batch))
     trainer = step_lib.TrainStep(config, strategy, generator, discriminator,
-                                 g_opt, d_opt, 10, False)
+                                 g_opt, d_opt, 10, labeled is not None, ema)
     chunk = tf.constant(config.steps_per_call, tf.int32)
     trainer.run(iterator, chunk)  # trace and warm up
     start = time.perf_counter()
@@ -118,14 +132,18 @@ def main():
     parser.add_argument("--g_shares_d_pass", action="store_true")
     parser.add_argument("--deconv_type", default="bilinear",
                         choices=["bilinear", "nn", "transpose"])
+    parser.add_argument("--preset", default=None, choices=["mnist_100"],
+                        help="time this preset's step instead")
+    parser.add_argument("--d_noise", default="table", choices=["table", "fresh"])
     parser.add_argument("--components", action="store_true",
                         help="also time the generator alone and a matmul")
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
-    config = Config(steps_per_call=20, jit_compile=args.jit_compile,
-                    mixed_precision=args.mixed_precision,
-                    g_shares_d_pass=args.g_shares_d_pass,
-                    deconv_type=args.deconv_type)
+    config = Config(**(PRESETS[args.preset] if args.preset else {})).replace(
+        steps_per_call=20, jit_compile=args.jit_compile,
+        mixed_precision=args.mixed_precision,
+        g_shares_d_pass=args.g_shares_d_pass,
+        deconv_type=args.deconv_type, d_noise=args.d_noise)
     if args.mixed_precision:
         tf.keras.mixed_precision.set_global_policy("mixed_float16")
     shapes = {"mnist": (28, 28, 1), "cifar": (32, 32, 3)}
@@ -149,6 +167,7 @@ def main():
               "mixed_precision": args.mixed_precision,
               "g_shares_d_pass": args.g_shares_d_pass,
               "deconv_type": args.deconv_type,
+              "preset": args.preset, "d_noise": args.d_noise,
               "devices": devices}
     common.report(output, args.out)
 
