@@ -36,7 +36,7 @@ from benchmarks import common  # noqa: E402
 from ssgan_tf import distribute, models  # noqa: E402
 from ssgan_tf.config import PRESETS, Config  # noqa: E402
 from ssgan_tf.data import pipeline  # noqa: E402
-from ssgan_tf.train import ema as ema_lib, loop, step as step_lib  # noqa: E402
+from ssgan_tf.train import loop, step as step_lib  # noqa: E402
 
 
 def measure(shape, batch, steps, config):
@@ -56,13 +56,7 @@ def measure(shape, batch, steps, config):
         d_opt = loop.build_optimizer(config, config.learning_rate_d)
         g_opt.build(generator.trainable_variables)
         d_opt.build(discriminator.trainable_variables)
-        ema = None
-        if config.ema_decay > 0:  # the presets average D's weights
-            _, averaged = models.build(config.model, shape, 10, config.n_z,
-                                       config.norm_type, config.deconv_type)
-            averaged(tf.zeros((2,) + shape))
-            ema = ema_lib.WeightAverage(discriminator, averaged,
-                                        config.ema_decay)
+        ema = loop.build_weight_average(config, discriminator, shape, 10)
     noise_shape = (step_lib.noise_passes(config), config.n_z)
     iterator = iter(pipeline.distributed_stream(
         strategy, lambda: pipeline.train_stream(images, labels, labeled, batch,

@@ -42,10 +42,10 @@ class GaussianNoise:
         samples.
     """
 
-    def __init__(self, source="table", size=TABLE_SIZE):
+    def __init__(self, source, size=TABLE_SIZE):
         if source not in SOURCES:
             raise ValueError(f"unknown noise source {source!r}")
-        self.source, self.size = source, size
+        self.size = size
         # A plain variable, created where the model is (in a strategy's
         # scope: one copy per replica device), and not tracked by Keras.
         self.table = tf.Variable(_table_values(size), trainable=False,

@@ -183,14 +183,10 @@ def _train(config, strategy, chief, train, test, info, labeled, semi_supervised,
         tracked = dict(generator=generator, discriminator=discriminator,
                        g_optimizer=g_optimizer, d_optimizer=d_optimizer,
                        step=d_optimizer.iterations)
-        ema = None
-        if config.ema_decay > 0:
-            _, averaged = models.build(config.model, image_shape, num_class,
-                                       config.n_z, config.norm_type,
-                                       config.deconv_type)
-            averaged(tf.zeros([2] + list(image_shape)))
-            ema = ema_lib.WeightAverage(discriminator, averaged, config.ema_decay)
-            tracked["ema_discriminator"] = averaged
+        ema = build_weight_average(config, discriminator, image_shape,
+                                   num_class)
+        if ema is not None:
+            tracked["ema_discriminator"] = ema.averaged
         checkpoint = tf.train.Checkpoint(**tracked)
         if restore_from:
             ckpt_lib.restore(checkpoint, restore_from)
@@ -307,6 +303,17 @@ def _train(config, strategy, chief, train, test, info, labeled, semi_supervised,
 
 
 INIT_BATCH = 500
+
+
+def build_weight_average(config, discriminator, image_shape, num_class):
+    """The average of D's weights (`--ema_decay`) over a second discriminator
+    built and called here, or None; call it inside the strategy's scope."""
+    if config.ema_decay <= 0:
+        return None
+    _, averaged = models.build(config.model, image_shape, num_class,
+                               config.n_z, config.norm_type, config.deconv_type)
+    averaged(tf.zeros([2] + list(image_shape)))
+    return ema_lib.WeightAverage(discriminator, averaged, config.ema_decay)
 
 
 def _data_dependent_init(generator, discriminator, train, config, ema):
