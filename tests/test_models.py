@@ -86,6 +86,41 @@ def test_weight_norm_kernel_has_norm_g():
     np.testing.assert_allclose(norms.numpy(), [1.0, 2.0, 3.0], rtol=1e-6)
 
 
+def test_weight_norm_layers_compute_with_the_normalized_kernel():
+    """The layers scale their outputs by g / ||v|| instead of building
+    g v / ||v||: outputs and gradients must be those of the kernel form."""
+    rng = np.random.RandomState(0)
+    cases = [(layers.WeightNormDense(3), rng.randn(5, 4),
+              lambda x, w: x @ w),
+             (layers.WeightNormConv2D(3, 3, strides=2), rng.randn(2, 5, 5, 2),
+              lambda x, w: tf.nn.conv2d(x, w, 2, "SAME"))]
+    for layer, x, reference in cases:
+        x = tf.constant(x, tf.float32)
+        layer.build(x.shape)
+        layer.v.assign(rng.randn(*layer.v.shape) * 0.3)
+        layer.g.assign([0.5, 2.0, 3.0])
+        layer.b.assign([0.1, -0.2, 0.3])
+        v = layer.v.numpy()
+        norms = np.sqrt((v ** 2).reshape(-1, 3).sum(axis=0))
+        kernel = v / norms * np.array([0.5, 2.0, 3.0])  # by hand
+        np.testing.assert_allclose(
+            layer(x).numpy(),
+            reference(x, tf.constant(kernel, tf.float32)).numpy() +
+            [0.1, -0.2, 0.3], rtol=1e-5, atol=1e-5)
+        weights = [layer.v, layer.g]
+        with tf.GradientTape(persistent=True) as tape:
+            ours = tf.reduce_sum(tf.sin(layer(x)))
+            axes = list(range(len(v.shape) - 1))
+            kernel_form = layer.g * layer.v / tf.sqrt(
+                tf.reduce_sum(tf.square(layer.v), axis=axes))
+            theirs = tf.reduce_sum(tf.sin(reference(x, kernel_form) +
+                                          layer.b))
+        for ours_grad, their_grad in zip(tape.gradient(ours, weights),
+                                         tape.gradient(theirs, weights)):
+            np.testing.assert_allclose(ours_grad.numpy(), their_grad.numpy(),
+                                       rtol=1e-4, atol=1e-5)
+
+
 @pytest.mark.parametrize("shape", [(28, 28, 1), (32, 32, 3)])
 def test_paper_networks(shape):
     from ssgan_tf.models import improved_gan
