@@ -37,9 +37,12 @@ from ssgan_tf import distribute, models  # noqa: E402
 from ssgan_tf.config import PRESETS, Config  # noqa: E402
 from ssgan_tf.data import pipeline  # noqa: E402
 from ssgan_tf.train import loop, step as step_lib  # noqa: E402
+from ssgan_tf.train import optimizer as optimizer_lib  # noqa: E402
 
 
-def measure(shape, batch, steps, config):
+def build_step(shape, batch, config):
+    """(TrainStep, its input iterator) for `config` on 2,000 random images
+    of `shape`, 10 classes (the first `num_labeled` of them labeled)."""
     strategy = distribute.make_strategy(config.strategy)
     rng = np.random.RandomState(0)
     images = rng.randint(0, 256, (2000,) + shape).astype(np.uint8)
@@ -52,8 +55,8 @@ def measure(shape, batch, steps, config):
             config.deconv_type, d_noise=config.d_noise)
         generator(tf.zeros([2, config.n_z]))
         discriminator(tf.zeros((2,) + shape))
-        g_opt = loop.build_optimizer(config, config.learning_rate_g)
-        d_opt = loop.build_optimizer(config, config.learning_rate_d)
+        g_opt = optimizer_lib.build_optimizer(config, config.learning_rate_g)
+        d_opt = optimizer_lib.build_optimizer(config, config.learning_rate_d)
         g_opt.build(generator.trainable_variables)
         d_opt.build(discriminator.trainable_variables)
         ema = loop.build_weight_average(config, discriminator, shape, 10)
@@ -63,6 +66,11 @@ def measure(shape, batch, steps, config):
                                                 0, noise_shape), batch))
     trainer = step_lib.TrainStep(config, strategy, generator, discriminator,
                                  g_opt, d_opt, 10, labeled is not None, ema)
+    return trainer, iterator
+
+
+def measure(shape, batch, steps, config):
+    trainer, iterator = build_step(shape, batch, config)
     chunk = tf.constant(config.steps_per_call, tf.int32)
     trainer.run(iterator, chunk)  # trace and warm up
     start = time.perf_counter()

@@ -7,7 +7,7 @@ import tensorflow as tf
 
 from ssgan_tf import models
 from ssgan_tf.config import Config
-from ssgan_tf.train import loop, step as step_lib
+from ssgan_tf.train import optimizer as optimizer_lib, step as step_lib
 
 keras = tf.keras
 
@@ -81,8 +81,8 @@ def test_step_reports_the_generator_loss(shares):
     generator, discriminator = models.build("improved_gan", (28, 28, 1), 10, 8)
     generator(tf.zeros([2, 8]))
     discriminator(tf.zeros([2, 28, 28, 1]))
-    g_opt = loop.build_optimizer(config, 1e-3)
-    d_opt = loop.build_optimizer(config, 1e-3)
+    g_opt = optimizer_lib.build_optimizer(config, 1e-3)
+    d_opt = optimizer_lib.build_optimizer(config, 1e-3)
     trainer = step_lib.TrainStep(config, tf.distribute.get_strategy(),
                                  generator, discriminator, g_opt, d_opt, 10,
                                  True)

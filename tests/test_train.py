@@ -141,20 +141,3 @@ def test_missing_dataset_and_bad_flag_values(tmp_path):
                      "--train_dir", str(tmp_path / "runs"))
     assert_one_line_error(result, "--g_extra_update_above")
     assert not os.path.exists(tmp_path / "runs")
-
-
-def test_learning_rate_decays_over_the_last_fraction_of_the_steps():
-    from ssgan_tf.train.loop import LinearTailDecay
-    schedule = LinearTailDecay(0.3, 30, 1 / 3)  # constant to step 20, then to 0
-    for step, expected in ((0, 0.3), (20, 0.3), (25, 0.15), (29, 0.03),
-                           (30, 0.0), (40, 0.0)):
-        assert abs(float(schedule(tf.constant(step))) - expected) < 1e-6
-    assert float(LinearTailDecay(0.3, 30, 0.0)(tf.constant(29))) == \
-        pytest.approx(0.3)
-    # The generator's schedule follows the training step (the discriminator's
-    # update count), not its own count, which extra updates push ahead.
-    counter = tf.Variable(25, dtype=tf.int64)
-    follower = LinearTailDecay(0.3, 30, 1 / 3, step_counter=counter)
-    assert float(follower(tf.constant(1000))) == pytest.approx(0.15)
-    counter.assign(10)
-    assert float(follower(tf.constant(1000))) == pytest.approx(0.3)

@@ -17,6 +17,7 @@ from ssgan_tf.data import format as data_format, pipeline
 from ssgan_tf.errors import UserError
 from ssgan_tf.train import checkpoint as ckpt_lib
 from ssgan_tf.train import ema as ema_lib
+from ssgan_tf.train import optimizer as optimizer_lib
 from ssgan_tf.train import step as step_lib
 from ssgan_tf.train import summaries as summaries_lib
 
@@ -25,34 +26,6 @@ keras = tf.keras
 FIXED_NOISE_FILE = "fixed_noise.npy"
 LABELED_IDS_FILE = "labeled_ids.txt"
 GRID_SIZE = 64
-
-
-class LinearTailDecay(keras.optimizers.schedules.LearningRateSchedule):
-    """Constant, then linearly to 0 over the last `fraction` of training.
-
-    Training steps are counted by `step_counter` when given (the generator's
-    optimizer reads the discriminator's update count: one D update per step,
-    while the generator's own count depends on `--update_rate` and on the
-    conditional extra updates), else by the optimizer's own update count.
-    """
-
-    def __init__(self, base, total_steps, fraction, step_counter=None):
-        self.base, self.total_steps = base, total_steps
-        self.fraction, self.step_counter = fraction, step_counter
-
-    def __call__(self, iterations):
-        if self.fraction <= 0:
-            return tf.constant(self.base, tf.float32)
-        counter = iterations if self.step_counter is None else \
-            self.step_counter
-        step = tf.cast(counter, tf.float32)
-        start = self.total_steps * (1.0 - self.fraction)
-        remaining = (self.total_steps - step) / (self.total_steps - start)
-        return self.base * tf.clip_by_value(remaining, 0.0, 1.0)
-
-    def get_config(self):
-        return {"base": self.base, "total_steps": self.total_steps,
-                "fraction": self.fraction}
 
 
 def load_data(config):
@@ -92,16 +65,6 @@ def data_info(train, test, config):
     return {"image_shape": list(train.image_shape), "num_class": train.num_class,
             "class_names": train.class_names, "num_train": len(train),
             "num_test": len(test), "model": config.model}
-
-
-def build_optimizer(config, learning_rate, step_counter=None):
-    schedule = LinearTailDecay(learning_rate, config.max_training_steps,
-                               config.lr_decay_fraction, step_counter)
-    # No global_clipnorm: TrainStep clips the summed gradient of all replicas.
-    optimizer = keras.optimizers.Adam(schedule, beta_1=config.adam_beta1)
-    if config.mixed_precision:
-        optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
-    return optimizer
 
 
 class _Progress:
@@ -175,9 +138,11 @@ def _train(config, strategy, chief, train, test, info, labeled, semi_supervised,
             config.deconv_type, config.sync_batch_norm, config.d_noise)
         generator(tf.zeros([2, config.n_z]))
         discriminator(tf.zeros([2] + list(image_shape)))
-        d_optimizer = build_optimizer(config, config.learning_rate_d)
-        g_optimizer = build_optimizer(config, config.learning_rate_g,
-                                      step_counter=d_optimizer.iterations)
+        d_optimizer = optimizer_lib.build_optimizer(config,
+                                                    config.learning_rate_d)
+        g_optimizer = optimizer_lib.build_optimizer(
+            config, config.learning_rate_g,
+            step_counter=d_optimizer.iterations)
         g_optimizer.build(generator.trainable_variables)
         d_optimizer.build(discriminator.trainable_variables)
         tracked = dict(generator=generator, discriminator=discriminator,
