@@ -212,8 +212,15 @@ def define_flags(flags_module, skip=()):
             flags_module.DEFINE_string(field.name, default, help_text)
 
 
-def from_flags(flag_values, skip=()) -> Config:
-    """The Config of parsed flags: preset values, overridden by explicit flags."""
+def from_flags(flag_values, skip=(), saved=None) -> Config:
+    """The Config of parsed flags.
+
+    Each field comes from, in order of precedence: its flag when given on the
+    command line; the preset's value when --preset is given (or, resuming,
+    given again now); `saved`, the settings of the run being resumed (its
+    config.json); the flag's default. `saved` keys that are not fields
+    (written by another version) are ignored.
+    """
     values, explicit = {}, set()
     for field in dataclasses.fields(Config):
         if field.name in skip:
@@ -221,8 +228,13 @@ def from_flags(flag_values, skip=()) -> Config:
         values[field.name] = flag_values[field.name].value
         if flag_values[field.name].present:
             explicit.add(field.name)
+    for name, value in (saved or {}).items():
+        if name in values and name not in explicit:
+            values[name] = value
     preset = values.get("preset")
-    if preset:
+    # A resumed run's settings already hold its preset's values, and the
+    # flags it overrode them with: its preset applies again only when given.
+    if preset and (not saved or "preset" in explicit):
         for name, value in PRESETS[preset].items():
             if name not in explicit:
                 values[name] = value
@@ -231,6 +243,35 @@ def from_flags(flag_values, skip=()) -> Config:
     config = Config(**values)
     validate(config)
     return config
+
+
+def field_names():
+    return [field.name for field in dataclasses.fields(Config)]
+
+
+def saved_settings(values, source: str) -> Dict[str, Any]:
+    """The Config fields in `values` (a run's saved "config"), each checked
+    against its field's type; `source` names the file in errors."""
+    if not isinstance(values, dict):
+        raise UserError(f"{source}: \"config\" is not an object")
+    settings = {}
+    for field in dataclasses.fields(Config):
+        if field.name not in values:
+            continue
+        value, kind = values[field.name], type(field.default)
+        if field.default is None:
+            ok = value is None or isinstance(value, str)
+        elif kind is float:
+            ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        elif kind is int:
+            ok = isinstance(value, int) and not isinstance(value, bool)
+        else:
+            ok = isinstance(value, kind)
+        if not ok:
+            raise UserError(f"{source}: {field.name} = {value!r} is not a "
+                            f"{'string' if field.default is None else kind.__name__}")
+        settings[field.name] = value
+    return settings
 
 
 def validate(config: Config):

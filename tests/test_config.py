@@ -1,6 +1,7 @@
 """The Config built from flags: presets fill in values, explicit flags win."""
 
 import functools
+import json
 import types
 
 import pytest
@@ -10,7 +11,7 @@ from ssgan_tf import config as config_lib
 from ssgan_tf.errors import UserError
 
 
-def parse(*argv):
+def parse(*argv, saved=None):
     """from_flags on a private FlagValues, as trainer.py parses its argv."""
     flag_values = flags.FlagValues()
     definers = {name: functools.partial(getattr(flags, name),
@@ -19,7 +20,7 @@ def parse(*argv):
                              "DEFINE_float", "DEFINE_string")}
     config_lib.define_flags(types.SimpleNamespace(**definers))
     flag_values(["trainer.py", *argv])
-    return config_lib.from_flags(flag_values)
+    return config_lib.from_flags(flag_values, saved=saved)
 
 
 def test_preset_replaces_the_defaults_with_its_values():
@@ -43,3 +44,31 @@ def test_an_explicit_flag_beats_the_preset_even_at_its_default_value():
 def test_a_bad_value_names_its_flag():
     with pytest.raises(UserError, match="--clip_norm"):
         parse("--preset", "mnist_100", "--clip_norm", "-1")
+
+
+def test_a_resume_takes_the_saved_settings_and_the_flags_given_now():
+    first = parse("--preset", "mnist_100", "--max_training_steps", "180000",
+                  "--seed", "7", "--dataset_dir", "/data")
+    saved = config_lib.saved_settings(
+        dict(json.loads(first.to_json()), removed_field=1), "run/config.json")
+    assert "removed_field" not in saved  # another version's keys are ignored
+    resumed = parse("--checkpoint", "run", "--max_seconds", "60", saved=saved)
+    assert resumed.replace(checkpoint=None, max_seconds=0.0) == first
+    assert (resumed.checkpoint, resumed.max_seconds) == ("run", 60.0)
+    # the saved preset is not applied again over what the run overrode ...
+    assert resumed.max_training_steps == 180000
+    # ... unless --preset is given again; explicit flags still win
+    again = parse("--preset", "mnist_100", "--seed", "8", saved=saved)
+    assert (again.max_training_steps, again.seed) == (60000, 8)
+    assert again.dataset_dir == "/data"
+    # fields a saved config lacks keep their defaults
+    assert parse(saved={"seed": 5}).batch_size == parse().batch_size
+
+
+@pytest.mark.parametrize("key,value", [("batch_size", "100"),
+                                       ("clip_norm", True),
+                                       ("preset", 3), ("debug", "no")])
+def test_a_saved_setting_of_the_wrong_type_names_the_file_and_field(key,
+                                                                     value):
+    with pytest.raises(UserError, match=f"run/config.json: {key} = "):
+        config_lib.saved_settings({key: value}, "run/config.json")

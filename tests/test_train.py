@@ -5,6 +5,7 @@ import glob
 import json
 import os
 import re
+import shutil
 
 import pytest
 import tensorflow as tf
@@ -104,6 +105,38 @@ def test_resume_continues_step_and_optimizer_state(trained, tmp_path):
     before = tf.train.load_checkpoint(os.path.join(run_dir, "model-40"))
     moment = "d_optimizer/_variables/1/.ATTRIBUTES/VARIABLE_VALUE"
     assert before.get_tensor(moment).any()  # Adam's moments were saved ...
+
+
+def test_a_resume_alone_continues_with_the_runs_own_settings(trained):
+    root, run_dir, _ = trained
+    # No --dataset (its default is CIFAR10), no --dataset_dir, no batch size:
+    # all come from the run's config.json; --max_training_steps is new.
+    start = int(tf.train.latest_checkpoint(run_dir).rsplit("-", 1)[1])
+    result = run_cli("trainer.py", "--checkpoint", run_dir,
+                     "--max_training_steps", str(start + 10))
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "resuming with the settings of" in result.stdout
+    assert "given now: --max_training_steps" in result.stdout
+    assert os.path.isfile(os.path.join(run_dir, f"model-{start + 10}.index"))
+    assert len(os.listdir(root / "runs")) == 1
+    config = json.load(open(os.path.join(run_dir, "config.json")))["config"]
+    assert (config["dataset"], config["batch_size"], config["n_z"],
+            config["learning_rate_d"], config["seed"]) == ("tiny", 8, 16,
+                                                           0.0005, 3)
+    assert config["max_training_steps"] == start + 10
+
+
+def test_a_resume_with_a_broken_config_json_is_refused(trained, tmp_path):
+    _, run_dir, _ = trained
+    copy = tmp_path / "run"
+    shutil.copytree(run_dir, copy)
+    info = json.load(open(copy / "config.json"))
+    info["config"]["batch_size"] = "eight"
+    json.dump(info, open(copy / "config.json", "w"))
+    before = sorted(os.listdir(copy))
+    result = run_cli("trainer.py", "--checkpoint", str(copy))
+    assert_one_line_error(result, "config.json", "batch_size")
+    assert sorted(os.listdir(copy)) == before
 
 
 def test_bad_checkpoint_path(tmp_path):

@@ -52,6 +52,14 @@ def read_run_info(run_dir: str):
         raise UserError(f"{path}: unreadable JSON") from None
 
 
+def saved_config(checkpoint_path: str):
+    """(run folder, the "config" its config.json saved, or None) for a
+    --checkpoint value."""
+    run_dir, _ = resolve_checkpoint(checkpoint_path)
+    info = read_run_info(run_dir)
+    return run_dir, (info or {}).get("config")
+
+
 def write_run_info(run_dir: str, info: dict):
     tmp = os.path.join(run_dir, CONFIG_FILE + ".tmp")
     with open(tmp, "w") as f:
