@@ -20,7 +20,10 @@ def main(argv):
     saved = None
     if FLAGS.checkpoint:  # a resume continues with the run's own settings
         run_dir, values = ckpt_lib.saved_config(FLAGS.checkpoint)
-        if values is not None:
+        if values is None:
+            print(f"{run_dir} has no {ckpt_lib.CONFIG_FILE}: resuming with the "
+                  f"settings of the flags alone")
+        else:
             source = f"{run_dir}/{ckpt_lib.CONFIG_FILE}"
             saved = config_lib.saved_settings(values, source)
             given = [f"--{name}" for name in config_lib.field_names()
