@@ -268,8 +268,9 @@ def saved_settings(values, source: str) -> Dict[str, Any]:
         else:
             ok = isinstance(value, kind)
         if not ok:
-            raise UserError(f"{source}: {field.name} = {value!r} is not a "
-                            f"{'string' if field.default is None else kind.__name__}")
+            wanted = "str" if field.default is None else kind.__name__
+            raise UserError(f"{source}: {field.name} = {value!r} is not of "
+                            f"type {wanted}")
         settings[field.name] = value
     return settings
 
