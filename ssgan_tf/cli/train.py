@@ -19,17 +19,9 @@ def main(argv):
         raise UserError(f"unexpected arguments: {' '.join(argv[1:])}")
     saved = None
     if FLAGS.checkpoint:  # a resume continues with the run's own settings
-        run_dir, values = ckpt_lib.saved_config(FLAGS.checkpoint)
-        if values is None:
-            print(f"{run_dir} has no {ckpt_lib.CONFIG_FILE}: resuming with the "
-                  f"settings of the flags alone")
-        else:
-            source = f"{run_dir}/{ckpt_lib.CONFIG_FILE}"
-            saved = config_lib.saved_settings(values, source)
-            given = [f"--{name}" for name in config_lib.field_names()
-                     if FLAGS[name].present and name != "checkpoint"]
-            print(f"resuming with the settings of {source}" +
-                  (f"; given now: {' '.join(given)}" if given else ""))
+        saved = ckpt_lib.resume_settings(FLAGS.checkpoint, given=[
+            f"--{name}" for name in config_lib.field_names()
+            if FLAGS[name].present and name != "checkpoint"])
     train.run(config_lib.from_flags(FLAGS, saved=saved))
 
 

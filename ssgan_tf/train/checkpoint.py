@@ -52,12 +52,22 @@ def read_run_info(run_dir: str):
         raise UserError(f"{path}: unreadable JSON") from None
 
 
-def saved_config(checkpoint_path: str):
-    """(run folder, the "config" its config.json saved, or None) for a
-    --checkpoint value."""
+def resume_settings(checkpoint_path: str, given=(), log=print):
+    """The settings a resume from `checkpoint_path` continues with: the
+    fields of its run's config.json, type-checked; None (and a message) when
+    the run has none. `given` names the flags given now, which override them."""
+    from ssgan_tf import config as config_lib  # pylint: disable=import-outside-toplevel
     run_dir, _ = resolve_checkpoint(checkpoint_path)
-    info = read_run_info(run_dir)
-    return run_dir, (info or {}).get("config")
+    values = (read_run_info(run_dir) or {}).get("config")
+    if values is None:
+        log(f"{run_dir} has no {CONFIG_FILE}: resuming with the settings of "
+            f"the flags alone")
+        return None
+    source = f"{run_dir}/{CONFIG_FILE}"
+    saved = config_lib.saved_settings(values, source)
+    log(f"resuming with the settings of {source}" +
+        (f"; given now: {' '.join(given)}" if given else ""))
+    return saved
 
 
 def write_run_info(run_dir: str, info: dict):
