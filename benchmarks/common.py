@@ -20,9 +20,25 @@ def ensure_mnist(dataset_dir, mirror=SHARED_MNIST):
     subprocess.run(command, check=True)
 
 
+def cpu_model():
+    """The CPU as /proc/cpuinfo names it, with its family and model numbers
+    (a virtual machine often shows only the vendor's name): this shared
+    machine's CPU differs from day to day, and its speed with it."""
+    fields = {}
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                key, _, value = line.partition(":")
+                fields.setdefault(key.strip(), value.strip())
+    except OSError:
+        return platform.processor() or "unknown"
+    return (f"{fields.get('model name', 'unknown')} (family "
+            f"{fields.get('cpu family', '?')}, model {fields.get('model', '?')})")
+
+
 def machine():
     return {"machine": f"{platform.machine()}, {os.cpu_count()} cores",
-            "date": time.strftime("%Y-%m-%d")}
+            "cpu": cpu_model(), "date": time.strftime("%Y-%m-%d")}
 
 
 def report(output, out_path=None):

@@ -70,8 +70,9 @@ def write_json(path: str, result: Dict):
 # ------------------------------------------------------------------ evaler.py
 
 
-def _load_classifier(run_dir, prefix, info, dataset):
-    """The run's discriminator (its weight average if it kept one), restored."""
+def load_classifier(prefix, info, dataset):
+    """The discriminator of checkpoint `prefix` (its weight average if the run
+    kept one), restored; `info` is the run's config.json."""
     from ssgan_tf import models  # pylint: disable=import-outside-toplevel
     from ssgan_tf.train import checkpoint as ckpt_lib  # pylint: disable=import-outside-toplevel
     config = info["config"]
@@ -92,7 +93,7 @@ def _load_classifier(run_dir, prefix, info, dataset):
 def evaluate_checkpoint(run_dir, prefix, info, dataset, split, batch_size,
                         log=print) -> Dict:
     """Classifies every example of `dataset` once; writes eval-<step>.json."""
-    discriminator = _load_classifier(run_dir, prefix, info, dataset)
+    discriminator = load_classifier(prefix, info, dataset)
     predictions = predict(make_predict_fn(discriminator, dataset.num_class),
                           dataset.images, batch_size)
     result = report(dataset.labels, predictions, dataset.num_class,
