@@ -105,6 +105,10 @@ def main():
         worst = max(trained, key=trained.get)
         moving = max([v for k, v in diffs.items() if "moving_" in k] or [0.0])
         scale = max(float(np.max(np.abs(single[k]))) for k in single)
+        # Every trained weight's difference, for the share of weights that
+        # differ by more than a threshold: the max alone is one element.
+        every = np.concatenate([np.abs(mirrored[k] - single[k]).ravel()
+                                for k in mirrored if "moving_" not in k])
         loss_m = losses(results["mirrored"][0]["run_dir"])
         loss_s = losses(results["one_device"][0]["run_dir"])
         assert loss_m and set(loss_m) == set(loss_s)
@@ -115,6 +119,9 @@ def main():
             json.dump({"max_abs_diff": diff, "worst": worst,
                        "loss_max_abs_diff": loss_diff,
                        "moving_stats_max_abs_diff": moving, "max_abs_weight": scale,
+                       "weights": int(every.size),
+                       "weights_above": {str(t): int(np.sum(every > t))
+                                         for t in (1e-4, 5e-4, 1e-3)},
                        "replicas": replicas["replicas"],
                        "g_updates": [g_updates(results[name][0]["run_dir"])
                                      for name in ("mirrored", "one_device")],

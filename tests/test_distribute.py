@@ -74,23 +74,30 @@ def test_mnist_mlp_noise_table_works_on_two_replicas(tmp_path):
 
 
 # With batch norm each replica normalizes its own 4 examples instead of the 8
-# that one device sees: after 2 steps the weights differ by ~4e-3 (Adam's
-# first steps are about lr * sign(gradient), lr = 1e-3 here) and the moving
-# statistics by ~0.07. Synchronized batch norm normalizes over the global
-# batch and closes that gap (~6e-5 and ~2e-6 measured). Over more steps, GAN
-# training amplifies rounding differences of any kind: after 6 steps even
-# --sync_batch_norm runs differ by ~7e-3 (the unsynced ones by ~1.3e-2), so
-# the equivalence is shown over 2 steps.
+# that one device sees: after 2 steps most weights differ (75% by more than
+# 5e-4: Adam's first steps are about lr * sign(gradient), lr = 1e-3 here) and
+# the moving statistics by ~0.07. Synchronized batch norm normalizes over the
+# global batch and closes that gap: the moving statistics agree to ~5e-6, the
+# losses to ~2e-5, and 0.06% of the weights differ by more than 5e-4. Those
+# few are Adam's rounding amplifier, not a gap: a gradient near zero whose
+# sign the other summation order flips moves its weight the other way by
+# about lr per step, so the largest difference is ~2e-3 on one CPU (an AMD
+# EPYC) and ~6e-5 on another, and a test of the largest difference alone
+# failed on the first. Over more steps, GAN training amplifies rounding
+# differences of any kind, so the equivalence is shown over 2 steps.
 BATCH_NORM_STEPS = ("--norm_type", "batch", "--max_training_steps", "2")
-# Synced weights within 5e-4: eight times the 6e-5 measured here (another CPU
-# rounds differently), eight times below the unsynced 4e-3.
 SYNC_TOLERANCE = 5e-4
+
+
+def share_above(result, threshold=SYNC_TOLERANCE):
+    """The share of trained weights differing by more than `threshold`."""
+    return result["weights_above"][str(threshold)] / result["weights"]
 
 
 def test_sync_batch_norm_closes_the_batch_norm_gap(tmp_path):
     synced = compare(tmp_path, *BATCH_NORM_STEPS,
                      "--sync_batch_norm", "true")
-    assert synced["max_abs_diff"] < SYNC_TOLERANCE
+    assert share_above(synced) < 0.01
     assert synced["moving_stats_max_abs_diff"] < TOLERANCE
     assert synced["loss_max_abs_diff"] < TOLERANCE
 
@@ -100,7 +107,8 @@ def test_batch_norm_without_sync_leaves_a_gap(tmp_path):
     # there (so the test above could fail), and bounded.
     local = compare(tmp_path, *BATCH_NORM_STEPS,
                     "--sync_batch_norm", "false")
-    assert 2 * SYNC_TOLERANCE < local["max_abs_diff"] < 0.05
+    assert share_above(local) > 0.3
+    assert local["max_abs_diff"] < 0.05
     assert local["moving_stats_max_abs_diff"] > 10 * TOLERANCE
     assert local["loss_max_abs_diff"] > 10 * TOLERANCE
 
