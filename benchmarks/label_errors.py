@@ -6,14 +6,13 @@
 
 For each run folder (a `--num_labeled` run, e.g. the seeds of
 benchmarks/accuracy.py): restores its latest checkpoint's classifier (its
-weight average if it kept one), classifies the test split, and reports the
-test accuracy, the errors of class `--class_id` by predicted class (and its
-errors on that class's training images), and how
-many of those misclassified test images the runs share (all of them, and each
-pair). Writes
-label-errors-NAME.json and label-errors-NAME.png: for each run, the labeled
-training images of that class it trained with (from its labeled_ids.txt) above
-the first test images of that class it gets wrong.
+weight average if it kept one), classifies the test split and the training
+images of class `--class_id`, and reports the test accuracy, the class's test
+errors by predicted class, its training errors (labeled or not), and how many
+of the misclassified test images of the class the runs share (all runs, and
+each pair). Writes label-errors-NAME.json and label-errors-NAME.png: for each
+run, the labeled training images of that class it trained with (from its
+labeled_ids.txt) above the first test images of that class it gets wrong.
 """
 
 import argparse
@@ -33,8 +32,10 @@ SHOWN = 20  # misclassified test images drawn per run
 
 
 def run_errors(run_dir, class_id, dataset_dir):
-    """The run's labeled images of `class_id`, its test predictions and the
-    test labels."""
+    """Classifies with the run's latest checkpoint. Returns a dict: its
+    `checkpoint`, its labeled training images of `class_id` (`labeled`), the
+    test `labels`, `predictions` and `images`, and its errors on the
+    training images of the class (`train_errors`, of `train_size`)."""
     import tensorflow as tf  # pylint: disable=import-outside-toplevel
     from ssgan_tf import evaluate  # pylint: disable=import-outside-toplevel
     from ssgan_tf.data import format as data_format  # pylint: disable=import-outside-toplevel
@@ -57,18 +58,23 @@ def run_errors(run_dir, class_id, dataset_dir):
         raise UserError(f"--class_id {class_id}: the dataset has classes 0 to "
                         f"{test.num_class - 1}")
     position = {example_id: index for index, example_id in enumerate(train.ids)}
-    labeled = [position[example_id]
-               for example_id in data_format.read_ids(labeled_path)]
-    labeled = [index for index in labeled if train.labels[index] == class_id]
+    labeled = []
+    for example_id in data_format.read_ids(labeled_path):
+        if example_id not in position:
+            raise UserError(f"{labeled_path}: id {example_id!r} is not in the "
+                            f"training split of {dataset_dir}")
+        if train.labels[position[example_id]] == class_id:
+            labeled.append(position[example_id])
     classifier = evaluate.load_classifier(prefix, info, test)
     predict_fn = evaluate.make_predict_fn(classifier, test.num_class)
-    predictions = evaluate.predict(predict_fn, test.images)
     in_class = np.flatnonzero(np.asarray(train.labels) == class_id)
-    train_wrong = int(np.sum(evaluate.predict(predict_fn,
-                                              train.images[in_class])
-                             != class_id))
-    return (train.images[labeled], np.asarray(test.labels), predictions,
-            test.images, prefix, (train_wrong, len(in_class)))
+    train_predictions = evaluate.predict(predict_fn, train.images[in_class])
+    return {"checkpoint": prefix, "labeled": train.images[labeled],
+            "labels": np.asarray(test.labels),
+            "predictions": evaluate.predict(predict_fn, test.images),
+            "images": test.images,
+            "train_errors": int(np.sum(train_predictions != class_id)),
+            "train_size": int(len(in_class))}
 
 
 def main():
@@ -87,24 +93,26 @@ def main():
         for run_dir in args.run_dirs:
             if not os.path.isdir(run_dir):
                 raise UserError(f"{run_dir}: no such folder")
-            labeled, labels, predictions, images, prefix, train_wrong = \
-                run_errors(run_dir, args.class_id, args.dataset_dir)
+            found = run_errors(run_dir, args.class_id, args.dataset_dir)
+            labels, predictions = found["labels"], found["predictions"]
             wrong = np.flatnonzero((labels == args.class_id) &
                                    (predictions != args.class_id))
             wrong_sets.append(set(wrong.tolist()))
             runs.append({
-                "run_dir": os.path.abspath(run_dir), "checkpoint": prefix,
+                "run_dir": os.path.abspath(run_dir),
+                "checkpoint": found["checkpoint"],
                 "test_accuracy": float(np.mean(predictions == labels)),
                 "class_errors": int(len(wrong)),
                 "class_size": int(np.sum(labels == args.class_id)),
-                # the training images of the class (labeled or not) it gets
-                # wrong, and how many there are
-                "train_class_errors": train_wrong[0],
-                "train_class_size": train_wrong[1],
                 "class_errors_by_prediction": np.bincount(
                     predictions[wrong], minlength=int(labels.max()) + 1
                 ).tolist(),
-                "_labeled": labeled, "_wrong": images[wrong[:SHOWN]]})
+                # the training images of the class (labeled or not) it gets
+                # wrong, and how many there are
+                "train_class_errors": found["train_errors"],
+                "train_class_size": found["train_size"],
+                "_labeled": found["labeled"],
+                "_wrong": found["images"][wrong[:SHOWN]]})
     except UserError as error:
         sys.exit(f"error: {error}")
     shared = set.intersection(*wrong_sets) if wrong_sets else set()
