@@ -12,7 +12,6 @@ Prints a JSON object with the seconds each took.
 import argparse
 import json
 import os
-import platform
 import shutil
 import sys
 import tempfile
@@ -22,6 +21,7 @@ import h5py
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from benchmarks import common  # noqa: E402
 from ssgan_tf.data import format as data_format, sources  # noqa: E402
 
 
@@ -88,8 +88,7 @@ def main():
         "examples": len(ids), "data": what,
         "write_speedup": round(timings["original_write_s"] / timings["ssgan_tf_write_s"], 1),
         "load_speedup": round(timings["original_read_s"] / timings["ssgan_tf_load_s"], 1),
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores",
-        "date": time.strftime("%Y-%m-%d"),
+        **common.machine(),
     })
     text = json.dumps(result, indent=2)
     print(text)
