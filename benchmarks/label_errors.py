@@ -73,6 +73,7 @@ def run_errors(run_dir, class_id, dataset_dir):
             "labels": np.asarray(test.labels),
             "predictions": evaluate.predict(predict_fn, test.images),
             "images": test.images,
+            "num_class": int(test.num_class),
             "train_errors": int(np.sum(train_predictions != class_id)),
             "train_size": int(len(in_class))}
 
@@ -105,7 +106,7 @@ def main():
                 "class_errors": int(len(wrong)),
                 "class_size": int(np.sum(labels == args.class_id)),
                 "class_errors_by_prediction": np.bincount(
-                    predictions[wrong], minlength=int(labels.max()) + 1
+                    predictions[wrong], minlength=found["num_class"]
                 ).tolist(),
                 # the training images of the class (labeled or not) it gets
                 # wrong, and how many there are
