@@ -34,8 +34,9 @@ SHOWN = 20  # misclassified test images drawn per run
 def run_errors(run_dir, class_id, dataset_dir):
     """Classifies with the run's latest checkpoint. Returns a dict: its
     `checkpoint`, its labeled training images of `class_id` (`labeled`), the
-    test `labels`, `predictions` and `images`, and its errors on the
-    training images of the class (`train_errors`, of `train_size`)."""
+    test `labels`, `predictions` and `images`, the dataset's `num_class`, and
+    its errors on the training images of the class (`train_errors`, of
+    `train_size`)."""
     import tensorflow as tf  # pylint: disable=import-outside-toplevel
     from ssgan_tf import evaluate  # pylint: disable=import-outside-toplevel
     from ssgan_tf.data import format as data_format  # pylint: disable=import-outside-toplevel
