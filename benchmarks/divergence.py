@@ -134,7 +134,8 @@ def main():
         sys.exit(f"error: {error}")
     images = pipeline.scale_images(np.asarray(dataset.images)).numpy()
     generator, discriminator = models.build(
-        "improved_gan", (28, 28, 1), info["data"]["num_class"], config["n_z"])
+        "improved_gan", (28, 28, 1), info["data"]["num_class"], config["n_z"],
+        g_bn_scale=config.get("g_bn_scale", True))
     generator(tf.zeros([2, config["n_z"]]))
     discriminator(tf.zeros([2, 28, 28, 1]))
     checkpoint = tf.train.Checkpoint(generator=generator,

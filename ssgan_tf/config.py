@@ -56,6 +56,13 @@ class Config:
                           "table of N(0, 1) samples at a random offset (fast "
                           "on a CPU), `fresh` draws new samples each time (the "
                           "default before 2026-11-22).", ["table", "fresh"])
+    d_init: str = _field("unit", "The improved_gan MNIST discriminator's weight "
+                         "normalization starts from unit-norm rows (`unit`) "
+                         "or from the paper's data-dependent initialization "
+                         "on 500 training images (`data`).", ["unit", "data"])
+    g_bn_scale: bool = _field(True, "The improved_gan generators' batch norms "
+                              "learn a scale; the paper's have none "
+                              "(--nog_bn_scale).")
     batch_size: int = _field(32, "Global batch size (split across replicas).")
     n_z: int = _field(128, "Size of the generator's uniform noise vector.")
     norm_type: str = _field("batch", "Normalization in the original networks.",
@@ -90,7 +97,16 @@ class Config:
         "the discriminator's, as the paper's code does (on MNIST it made no "
         "measurable difference, see the README); default: from the "
         "discriminator step's unlabeled batch.")
+    fm_reduction: str = _field("sum", "Feature matching sums the squared "
+                               "differences of the feature means (`sum`) or "
+                               "averages them (`mean`, the paper's code: 1/250 "
+                               "of the sum on MNIST, which matters only "
+                               "through Adam's epsilon).", ["sum", "mean"])
     adam_beta1: float = _field(0.5, "Adam's beta1 for both networks.")
+    adam_epsilon: float = _field(1e-7, "Adam's epsilon for both networks "
+                                 "(Keras's default); the paper's code adds "
+                                 "1e-8 under the square root, about the same "
+                                 "as 1e-4 here.")
     clip_norm: float = _field(20.0, "The gradient of the global batch is clipped "
                               "to this norm, as the original did; 0: no "
                               "clipping.")
@@ -279,7 +295,8 @@ def validate(config: Config):
     """Flag values that cannot work, each reported with the flag's name."""
     positive = ("batch_size", "n_z", "max_training_steps", "update_rate",
                 "log_step", "write_summary_step", "ckpt_save_step",
-                "test_sample_step", "output_save_step", "steps_per_call")
+                "test_sample_step", "output_save_step", "steps_per_call",
+                "adam_epsilon")
     for name in positive:
         if getattr(config, name) <= 0:
             raise UserError(f"--{name} must be positive, got "

@@ -101,11 +101,18 @@ def improved_gan_unlabeled(unlabeled_logits, fake_logits):
             0.5 * tf.nn.softplus(lse_fake))
 
 
-def feature_matching(real_features, fake_features):
-    """Squared distance between the batch means of D's features (a scalar)."""
+def feature_matching(real_features, fake_features, reduction="sum"):
+    """Squared distance between the batch means of D's features (a scalar):
+    the squared differences summed over the features, or with `mean`
+    averaged over them (the paper's code)."""
     real_mean = tf.reduce_mean(tf.cast(real_features, tf.float32), axis=0)
     fake_mean = tf.reduce_mean(tf.cast(fake_features, tf.float32), axis=0)
-    return tf.reduce_sum(tf.square(real_mean - fake_mean))
+    squares = tf.square(real_mean - fake_mean)
+    if reduction == "sum":
+        return tf.reduce_sum(squares)
+    if reduction == "mean":
+        return tf.reduce_mean(squares)
+    raise ValueError(f"unknown reduction {reduction!r}")
 
 
 # ------------------------------------------------------------- SGAN (Odena 2016)

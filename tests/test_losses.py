@@ -80,6 +80,9 @@ def test_feature_matching_is_squared_distance_of_means():
     real = tf.constant([[1.0, 2.0], [3.0, 4.0]])   # mean [2, 3]
     fake = tf.constant([[0.0, 0.0], [2.0, 2.0]])   # mean [1, 1]
     close(losses.feature_matching(real, fake), 1.0 + 4.0)
+    close(losses.feature_matching(real, fake, "mean"), (1.0 + 4.0) / 2)
+    with pytest.raises(ValueError, match="reduction"):
+        losses.feature_matching(real, fake, "max")
 
 
 def test_sgan_losses():

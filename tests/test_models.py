@@ -133,6 +133,64 @@ def test_paper_networks(shape):
     assert features.shape[0] == 3 and features.shape[1] in (250, 192)
 
 
+def test_weight_norm_direction_deviation_is_a_parameter():
+    default = layers.WeightNormDense(400)
+    wide = layers.WeightNormDense(400, init_stddev=0.1)
+    for layer in (default, wide):
+        layer.build((None, 300))
+    assert np.std(default.v.numpy()) == pytest.approx(0.05, rel=0.02)
+    assert np.std(wide.v.numpy()) == pytest.approx(0.1, rel=0.02)
+
+
+def test_mnist_discriminator_directions_start_at_the_papers_deviation():
+    """The paper's MNIST code: theta ~ N(0, 0.1) in every dense layer."""
+    from ssgan_tf.models import improved_gan
+    _, discriminator = improved_gan.build((28, 28, 1), 10, 100)
+    discriminator(tf.zeros([1, 28, 28, 1]))
+    for layer in discriminator.hidden + [discriminator.out]:
+        assert np.std(layer.v.numpy()) == pytest.approx(0.1, rel=0.05), \
+            layer.name
+
+
+@pytest.mark.parametrize("shape", [(28, 28, 1), (32, 32, 3)])
+def test_generator_batch_norm_scale_is_optional(shape):
+    from ssgan_tf.models import improved_gan
+    counts = {}
+    for scale in (True, False):
+        generator, _ = improved_gan.build(shape, 10, 100, g_bn_scale=scale)
+        generator(tf.zeros([2, 100]))
+        norms = [layer for layer in generator._flatten_layers()
+                 if isinstance(layer, tf.keras.layers.BatchNormalization)]
+        assert norms and all(norm.scale == scale for norm in norms)
+        counts[scale] = len(generator.trainable_variables)
+    assert counts[True] - counts[False] == len(norms)  # one gamma per norm
+
+
+def test_mnist_discriminator_data_dependent_initialization():
+    """`data` standardizes each layer's pre-activations on the batch (here
+    with the noise off, so the check is exact); `unit` leaves g at 1."""
+    from ssgan_tf.models import improved_gan
+    images = tf.constant(np.random.RandomState(0).uniform(
+        -1, 1, (64, 28, 28, 1)), tf.float32)
+    unit = improved_gan.MlpDiscriminator((28, 28, 1), 10, init="unit")
+    unit(images)
+    unit.initialize(images)
+    for layer in unit.hidden + [unit.out]:
+        np.testing.assert_array_equal(layer.g.numpy(), 1.0)
+    data = improved_gan.MlpDiscriminator((28, 28, 1), 10, init="data")
+    data.INPUT_NOISE = data.HIDDEN_NOISE = 0.0
+    data(images)
+    data.initialize(images)
+    x = (tf.reshape(images, [-1, 784]) + 1) / 2
+    for layer in data.hidden + [data.out]:
+        pre = layer(x).numpy()
+        np.testing.assert_allclose(pre.mean(0), 0.0, atol=1e-4)
+        np.testing.assert_allclose(pre.std(0), 1.0, rtol=1e-3)
+        x = tf.nn.relu(pre)
+    with pytest.raises(ValueError, match="initialization"):
+        improved_gan.MlpDiscriminator((28, 28, 1), 10, init="normal")
+
+
 def test_sgan_networks():
     from ssgan_tf.models import sgan
     generator = sgan.Generator((28, 28, 1), 16)

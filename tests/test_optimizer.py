@@ -40,6 +40,20 @@ def test_fused_adam_makes_keras_adams_updates():
     np.testing.assert_allclose(first, [[0.49, -0.99], [1.99, 0.0]], rtol=1e-5)
 
 
+def test_adam_epsilon_comes_from_the_config():
+    # First step, gradient g: m = 0.5 g, v = 0.001 g^2, and TensorFlow's
+    # kernel moves by lr * sqrt(0.001) / 0.5 * m / (sqrt(v) + epsilon)
+    # = lr * u / (u + epsilon) with u = sqrt(0.001) g.
+    gradient = 1e-4
+    u = np.sqrt(0.001) * gradient
+    for epsilon in (1e-7, 1e-4):
+        optimizer = optimizer_lib.build_optimizer(
+            Config(adam_epsilon=epsilon), 0.01)
+        value = run_adam(optimizer, [[[gradient] * 2] * 2])[0]
+        np.testing.assert_allclose(0.5 - value[0, 0],
+                                   0.01 * u / (u + epsilon), rtol=1e-4)
+
+
 def test_fused_adam_keeps_the_checkpoint_keys():
     def keys(optimizer):
         variable = keras.Variable(np.zeros([2], np.float32))

@@ -59,11 +59,16 @@ def test_only_the_labeled_subset_labels_are_seen(tmp_path):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
 
 
-@pytest.mark.parametrize("preset, shape, num_labeled", [
-    ("mnist_100", (28, 28, 1), "20"),
-    ("svhn_1000", (32, 32, 3), "20"),
-    ("cifar10_4000", (32, 32, 3), "20")])
-def test_each_preset_runs(tmp_path, preset, shape, num_labeled):
+PAPER_DETAILS = ["--d_init", "data", "--nog_bn_scale", "--fm_reduction",
+                 "mean", "--adam_epsilon", "1e-4"]
+
+
+@pytest.mark.parametrize("preset, shape, num_labeled, extra", [
+    ("mnist_100", (28, 28, 1), "20", []),
+    ("mnist_100", (28, 28, 1), "20", PAPER_DETAILS),
+    ("svhn_1000", (32, 32, 3), "20", []),
+    ("cifar10_4000", (32, 32, 3), "20", [])])
+def test_each_preset_runs(tmp_path, preset, shape, num_labeled, extra):
     write_tiny_dataset(tmp_path / "data", count=60, shape=shape, num_class=10,
                        splits=True)
     result = run_cli("trainer.py", "--preset", preset, "--dataset", "tiny",
@@ -72,7 +77,8 @@ def test_each_preset_runs(tmp_path, preset, shape, num_labeled):
                      "--batch_size", "10", "--max_training_steps", "4",
                      "--steps_per_call", "2", "--log_step", "2",
                      "--ckpt_save_step", "4", "--test_sample_step", "4",
-                     "--output_save_step", "4", "--write_summary_step", "4")
+                     "--output_save_step", "4", "--write_summary_step", "4",
+                     *extra)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "(20 labeled)" in result.stdout
     run_dir = os.path.join(tmp_path / "runs", os.listdir(tmp_path / "runs")[0])
@@ -81,8 +87,20 @@ def test_each_preset_runs(tmp_path, preset, shape, num_labeled):
     assert saved["model"] == "improved_gan" and saved["g_loss"] == \
         "feature_matching" and saved["num_labeled"] == 20
     reader = tf.train.load_checkpoint(os.path.join(run_dir, "model-4"))
-    assert any(k.startswith("ema_discriminator/")
-               for k in reader.get_variable_to_shape_map())
+    keys = reader.get_variable_to_shape_map()
+    assert any(k.startswith("ema_discriminator/") for k in keys)
+    if preset == "mnist_100":
+        # G's trainable variables (saved through its optimizer): two dense
+        # kernels, each norm's beta (and gamma with a scale), the output
+        # layer's v, g and b.
+        g_variables = [k for k in keys if k.startswith(
+            "g_optimizer/_trainable_variables/") and k.endswith("VALUE")]
+        assert len(g_variables) == (7 if extra else 9)
+    if extra:  # the paper's details reached the networks
+        assert saved["d_init"] == "data" and not saved["g_bn_scale"]
+        scales = [reader.get_tensor(k) for k in keys if k.startswith(
+            "discriminator/hidden_0/g/")]
+        assert scales and not np.allclose(scales[0], 1.0)
 
 
 def test_sgan_and_supervised_baseline_run(tmp_path):

@@ -4,10 +4,12 @@ picks one."""
 
 
 def build(model, image_shape, num_class, n_z, norm_type="batch",
-          deconv_type="bilinear", sync_batch_norm=False, d_noise="fresh"):
+          deconv_type="bilinear", sync_batch_norm=False, d_noise="fresh",
+          g_bn_scale=True, d_init="unit"):
     """Returns (generator, discriminator) for `model` (a --model value).
-    `d_noise` (`fresh` or `table`) only concerns the improved_gan MNIST
-    discriminator's training noise."""
+    `d_noise` (`fresh` or `table`) and `d_init` (`unit` or `data`) only
+    concern the improved_gan MNIST discriminator, `g_bn_scale` the improved_gan
+    generators (models/improved_gan.py)."""
     if model == "original":
         from ssgan_tf.models import original
         return (original.Generator(image_shape, n_z, norm_type, deconv_type,
@@ -16,7 +18,8 @@ def build(model, image_shape, num_class, n_z, norm_type="batch",
                                        sync_batch_norm))
     if model == "improved_gan":
         from ssgan_tf.models import improved_gan
-        return improved_gan.build(image_shape, num_class, n_z, d_noise)
+        return improved_gan.build(image_shape, num_class, n_z, d_noise,
+                                  g_bn_scale, d_init)
     if model == "sgan":
         from ssgan_tf.models import sgan
         return (sgan.Generator(image_shape, n_z),

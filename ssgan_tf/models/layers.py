@@ -145,17 +145,22 @@ class WeightNormDense(_WeightNorm):
       train_scale: whether g is trained after its initialization; the paper's
         MNIST discriminator trains it only in the output layer, which keeps the
         hidden features (and so feature matching) from growing without bound.
+      init_stddev: the deviation of v's initial N(0, s^2) entries. The output
+        does not depend on ||v||, but Adam moves each entry by about the
+        learning rate whatever the gradient's size, so a row turns by up to
+        about lr / s radians per step: s sets how fast the layer learns.
     """
 
-    def __init__(self, units, train_scale=True, **kwargs):
+    def __init__(self, units, train_scale=True, init_stddev=0.05, **kwargs):
         super().__init__(**kwargs)
         self.units, self.train_scale = units, train_scale
+        self.init_stddev = init_stddev
 
     def build(self, input_shape):
         self.v = self.add_weight(name="v", shape=(int(input_shape[-1]),
                                                   self.units),
                                  initializer=keras.initializers.RandomNormal(
-                                     stddev=0.05))
+                                     stddev=self.init_stddev))
         self.g = self.add_weight(name="g", shape=(self.units,),
                                  initializer="ones",
                                  trainable=self.train_scale)

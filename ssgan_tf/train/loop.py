@@ -135,7 +135,8 @@ def _train(config, strategy, chief, train, test, info, labeled, semi_supervised,
     with strategy.scope():
         generator, discriminator = models.build(
             config.model, image_shape, num_class, config.n_z, config.norm_type,
-            config.deconv_type, config.sync_batch_norm, config.d_noise)
+            config.deconv_type, config.sync_batch_norm, config.d_noise,
+            config.g_bn_scale, config.d_init)
         generator(tf.zeros([2, config.n_z]))
         discriminator(tf.zeros([2] + list(image_shape)))
         d_optimizer = optimizer_lib.build_optimizer(config,

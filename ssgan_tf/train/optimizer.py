@@ -77,7 +77,8 @@ def build_optimizer(config, learning_rate, step_counter=None):
     schedule = LinearTailDecay(learning_rate, config.max_training_steps,
                                config.lr_decay_fraction, step_counter)
     # No global_clipnorm: TrainStep clips the summed gradient of all replicas.
-    optimizer = FusedAdam(schedule, beta_1=config.adam_beta1)
+    optimizer = FusedAdam(schedule, beta_1=config.adam_beta1,
+                          epsilon=config.adam_epsilon)
     if config.mixed_precision:
         optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
     return optimizer

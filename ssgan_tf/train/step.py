@@ -162,7 +162,8 @@ class TrainStep:
             # A distance between batch means is not a sum over examples: each
             # replica contributes 1/replicas of it.
             return losses.feature_matching(
-                tf.stop_gradient(real_features), fake_features) / tf.cast(
+                tf.stop_gradient(real_features), fake_features,
+                self.config.fm_reduction) / tf.cast(
                     self.strategy.num_replicas_in_sync, tf.float32)
         per_example = losses.g_loss_fake_class(
             with_fake_logit(fake_logits, self.num_class))
