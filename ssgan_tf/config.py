@@ -190,7 +190,11 @@ PRESETS: Dict[str, Dict[str, Any]] = {
                       batch_size=100, learning_rate_g=0.003,
                       learning_rate_d=0.003, lr_decay_fraction=1 / 3,
                       max_training_steps=60000, ema_decay=0.999, n_z=100,
-                      clip_norm=0.0),
+                      clip_norm=0.0,
+                      # the paper's code in every detail it has and this
+                      # preset had not (README, "The paper's labels")
+                      d_init="data", g_bn_scale=False, fm_reduction="mean",
+                      adam_epsilon=1e-4, fm_separate_batch=True),
     "svhn_1000": dict(dataset="SVHN", num_labeled=1000, model="improved_gan",
                       d_loss="improved_gan", g_loss="feature_matching",
                       batch_size=100, learning_rate_g=3e-4,
