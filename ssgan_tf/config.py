@@ -191,8 +191,8 @@ PRESETS: Dict[str, Dict[str, Any]] = {
                       learning_rate_d=0.003, lr_decay_fraction=1 / 3,
                       max_training_steps=60000, ema_decay=0.999, n_z=100,
                       clip_norm=0.0,
-                      # the paper's code in every detail it has and this
-                      # preset had not (README, "The paper's labels")
+                      # the rest of the paper's MNIST code (README, "The
+                      # preset with the paper's details")
                       d_init="data", g_bn_scale=False, fm_reduction="mean",
                       adam_epsilon=1e-4, fm_separate_batch=True),
     "svhn_1000": dict(dataset="SVHN", num_labeled=1000, model="improved_gan",

@@ -13,16 +13,17 @@ normalization, global average pooling, dense to the classes; G dense to
 4x4x512 then transposed convolutions to 8x8x256, 16x16x128, 32x32x3 (tanh),
 batch norm.
 
-By default the MLPs keep weight normalization but not its data-dependent
-initialization: every weight row starts at unit norm (g = 1), as the public
-PyTorch reimplementation of the MNIST setup does; `d_init="data"` (--d_init)
-gives the paper's, which standardizes each layer's pre-activations on the
-initialization batch with the noise on, and learns more slowly at first (the
-README). The 32x32 discriminator always uses the initialization. The paper's
-generators' batch norms have no scale (`g=None` in its code); ours have one
-unless `g_bn_scale=False` (--nog_bn_scale): without a scale, and without the
-paper's optimizer details beside it, the MNIST generator lost to the
-discriminator within 9,000 steps in every run tried (the README).
+The MLP discriminator's weight normalization starts from unit-norm rows
+(g = 1, `d_init="unit"`), as the public PyTorch reimplementation of the MNIST
+setup does, or from the paper's data-dependent initialization (`"data"`, as
+--preset mnist_100 sets), which standardizes each layer's pre-activations on
+the initialization batch with the noise on and learns more slowly in the first
+few thousand steps (the README). The 32x32 discriminator always uses the
+initialization. The paper's generators' batch norms have no scale (`g=None` in
+its code); ours have one unless `g_bn_scale=False` (--nog_bn_scale, set by
+--preset mnist_100): without a scale, and without the paper's optimizer
+details beside it, the MNIST generator lost to the discriminator within
+9,000 steps in every run tried (the README).
 
 Both discriminators give N logits (the fake logit is fixed at 0) and
 `features_and_logits` for feature matching on the last hidden layer. The MLP's
