@@ -6,7 +6,9 @@ For a run of `--preset mnist_100` (or any run of `--model improved_gan` on
 28x28x1 images) with checkpoints every few hundred steps, prints and writes as
 JSON, per checkpoint, on 500 training images and 500 generated ones:
 
-- `fm`: the feature-matching loss (training-mode discriminator, its noise on),
+- `fm`: the feature-matching loss (training-mode discriminator, its noise on;
+  summed over the features whatever the run's `--fm_reduction`, so runs
+  compare: a `mean` run trained on 1/250 of it),
   `g_grad_norm`: the norm of its gradient for the generator (before any
   `--clip_norm`), `d_grad_norm`: the norm of the discriminator's unlabeled-loss
   gradient (medians over 5 batches of 100);
