@@ -2,7 +2,7 @@
 
     python benchmarks/accuracy.py [--variant preset] [--seeds 1 2 3]
                                   [--minutes 15] [--schedule_steps N]
-                                  [--out DIR]
+                                  [--labels drawn|paper] [--out DIR]
 
 Variants: `preset` (--preset mnist_100: the paper's networks and losses),
 `baseline` (the same discriminator trained on the same 100 labels alone,
@@ -63,6 +63,12 @@ def main():
     parser.add_argument("--d_noise", default="table", choices=["table", "fresh"],
                         help="the MNIST MLP's noise source (--d_noise); the "
                              "benchmarks before 2026-11-22 ran with `fresh`")
+    parser.add_argument("--labels", default="drawn", choices=["drawn", "paper"],
+                        help="`drawn`: each seed draws its own class-balanced "
+                             "labels (--num_labeled by --seed); `paper`: every "
+                             "seed trains on the paper's own 100 labels (its "
+                             "script's --seed_data 1 draw), so only the "
+                             "training seed varies, as in the paper's code")
     parser.add_argument("--dataset_dir", default=os.path.join(ROOT, "datasets"))
     parser.add_argument("--mirror", default=common.SHARED_MNIST)
     parser.add_argument("--out", default=os.path.join(ROOT, "benchmarks",
@@ -72,6 +78,14 @@ def main():
         parser.error("--steps and --schedule_steps exclude each other")
     os.makedirs(args.out, exist_ok=True)
     common.ensure_mnist(args.dataset_dir, args.mirror)
+    labeled_ids = None
+    if args.labels == "paper":
+        if VARIANTS[args.variant].get("num_labeled") != 100:
+            parser.error(f"--labels paper: the paper's draw has 100 labels; "
+                         f"--variant {args.variant} uses "
+                         f"{VARIANTS[args.variant].get('num_labeled')}")
+        labeled_ids = common.paper_labeled_ids(
+            args.dataset_dir, os.path.join(args.out, "paper_labeled_ids.txt"))
     runs = []
     for seed in args.seeds:
         every = EVERY.get(args.variant, 60)
@@ -83,7 +97,8 @@ def main():
             log_step=every, write_summary_step=every,
             output_save_step=10 * every, ckpt_save_step=10 * every,
             steps_per_call=min(50, every),
-            mixed_precision=args.mixed_precision, d_noise=args.d_noise)
+            mixed_precision=args.mixed_precision, d_noise=args.d_noise,
+            labeled_ids=labeled_ids)
         if args.steps:
             config = config.replace(max_training_steps=args.steps,
                                     lr_decay_fraction=0.0)
@@ -98,14 +113,15 @@ def main():
         print(json.dumps(runs[-1]["history"][-1]), flush=True)
     output = {"variant": args.variant, "settings": VARIANTS[args.variant],
               "mixed_precision": args.mixed_precision, "steps": args.steps,
-              "d_noise": args.d_noise,
+              "d_noise": args.d_noise, "labels": args.labels,
               "schedule_steps": args.schedule_steps,
               "num_labeled": VARIANTS[args.variant]["num_labeled"],
               "minutes": args.minutes,
               "runs": runs, **common.machine()}
     tag = args.variant + ("-mixed" if args.mixed_precision else "") + (
         "-fresh" if args.d_noise == "fresh" else "") + (
-        f"-schedule{args.schedule_steps}" if args.schedule_steps else "")
+        f"-schedule{args.schedule_steps}" if args.schedule_steps else "") + (
+        "-paperlabels" if args.labels == "paper" else "")
     with open(os.path.join(args.out, f"accuracy-{tag}.json"), "w") as f:
         json.dump(output, f, indent=2)
     import matplotlib  # pylint: disable=import-outside-toplevel
@@ -121,8 +137,9 @@ def main():
     axis.set_ylim(50 if args.variant.startswith("original") else 80, 100)
     axis.grid(alpha=0.3)
     axis.legend()
-    axis.set_title(f"MNIST, {VARIANTS[args.variant]['num_labeled']} labels: "
-                   f"{args.variant}")
+    whose = " (the paper's)" if labeled_ids else ""
+    axis.set_title(f"MNIST, {VARIANTS[args.variant]['num_labeled']} labels"
+                   f"{whose}: {args.variant}")
     figure.tight_layout()
     figure.savefig(os.path.join(args.out, f"accuracy-{tag}.png"), dpi=100)
     print(json.dumps({"seed_final": [(r["seed"], r["final_test_accuracy"])

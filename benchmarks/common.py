@@ -48,3 +48,23 @@ def report(output, out_path=None):
     if out_path:
         with open(out_path, "w") as f:
             json.dump(output, f, indent=2)
+
+
+def paper_labeled_ids(dataset_dir, out_path, per_class=10, seed_data=1):
+    """Writes the ids of the Improved-GAN paper's own MNIST labels and returns
+    the path: its script takes, for each class, the first `per_class` examples
+    of `numpy.random.RandomState(seed_data).permutation` over the training
+    images (its `--seed_data`, default 1, apart from the training seed). This
+    assumes that its training array keeps the original training file's
+    order, as download.py's MNIST does."""
+    import numpy as np  # pylint: disable=import-outside-toplevel
+    from ssgan_tf.data import format as data_format  # pylint: disable=import-outside-toplevel
+    train = data_format.load_split(dataset_dir, "MNIST", "train")
+    order = np.random.RandomState(seed_data).permutation(len(train))
+    ordered_labels = np.asarray(train.labels)[order]
+    chosen = []
+    for label in range(train.num_class):
+        chosen.extend(order[ordered_labels == label][:per_class])
+    with open(out_path, "w") as f:
+        f.writelines(f"{train.ids[i]}\n" for i in chosen)
+    return out_path
