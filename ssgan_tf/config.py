@@ -95,7 +95,7 @@ class Config:
         False, "With feature matching: the generator's real-feature mean "
         "comes from an unlabeled batch of its own, shuffled independently of "
         "the discriminator's, as the paper's code does (on MNIST it made no "
-        "measurable difference, see the README); default: from the "
+        "measurable difference, see benchmarks/ACCURACY.md); default: from the "
         "discriminator step's unlabeled batch.")
     fm_reduction: str = _field("sum", "Feature matching sums the squared "
                                "differences of the feature means (`sum`) or "
@@ -182,7 +182,7 @@ class EvalConfig:
 # (32x32), linear decay to 0 over the last third, feature matching, weight
 # averaging for evaluation, no gradient clipping (their code has none; on MNIST
 # the original's clip at 20 made the discriminator run away for thousands of
-# steps, see the README). The step counts keep a run to a working day on 2 CPU
+# steps, see benchmarks/ACCURACY.md). The step counts keep a run to a working day on 2 CPU
 # cores for MNIST; on a GPU raise --max_training_steps.
 PRESETS: Dict[str, Dict[str, Any]] = {
     "mnist_100": dict(dataset="MNIST", num_labeled=100, model="improved_gan",
@@ -191,7 +191,7 @@ PRESETS: Dict[str, Dict[str, Any]] = {
                       learning_rate_d=0.003, lr_decay_fraction=1 / 3,
                       max_training_steps=60000, ema_decay=0.999, n_z=100,
                       clip_norm=0.0,
-                      # the rest of the paper's MNIST code (README, "The
+                      # the rest of the paper's MNIST code (benchmarks/ACCURACY.md, "The
                       # preset with the paper's details")
                       d_init="data", g_bn_scale=False, fm_reduction="mean",
                       adam_epsilon=1e-4, fm_separate_batch=True),

@@ -18,12 +18,12 @@ The MLP discriminator's weight normalization starts from unit-norm rows
 setup does, or from the paper's data-dependent initialization (`"data"`, as
 --preset mnist_100 sets), which standardizes each layer's pre-activations on
 the initialization batch with the noise on and learns more slowly in the first
-few thousand steps (the README). The 32x32 discriminator always uses the
+few thousand steps (benchmarks/ACCURACY.md). The 32x32 discriminator always uses the
 initialization. The paper's generators' batch norms have no scale (`g=None` in
 its code); ours have one unless `g_bn_scale=False` (--nog_bn_scale, set by
 --preset mnist_100): without a scale, and without the paper's optimizer
 details beside it, the MNIST generator lost to the discriminator within
-9,000 steps in every run tried (the README).
+9,000 steps in every run tried (benchmarks/ACCURACY.md).
 
 Both discriminators give N logits (the fake logit is fixed at 0) and
 `features_and_logits` for feature matching on the last hidden layer. The MLP's
@@ -67,7 +67,7 @@ class MlpDiscriminator(keras.Model):
     # half as fast (WeightNormDense). With 0.05 the preset ran 0.2-2 points
     # behind over its first 30,000 steps (level by 36,000), and with the
     # paper's other details the generator lost to the discriminator within
-    # 7,000 steps; with 0.1 that setup stays stable (README).
+    # 7,000 steps; with 0.1 that setup stays stable (benchmarks/ACCURACY.md).
     INIT_STDDEV = 0.1
 
     def __init__(self, image_shape, num_class, noise="fresh", init="unit",
