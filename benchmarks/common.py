@@ -57,8 +57,9 @@ def paper_labeled_ids(dataset_dir, out_path, per_class=10, seed_data=1):
     images (its `--seed_data`, default 1, apart from the training seed). This
     assumes that its training array keeps the original training file's
     order, as download.py's MNIST does."""
-    import numpy as np  # pylint: disable=import-outside-toplevel
-    from ssgan_tf.data import format as data_format  # pylint: disable=import-outside-toplevel
+    # pylint: disable=import-outside-toplevel
+    import numpy as np
+    from ssgan_tf.data import format as data_format
     train = data_format.load_split(dataset_dir, "MNIST", "train")
     order = np.random.RandomState(seed_data).permutation(len(train))
     ordered_labels = np.asarray(train.labels)[order]

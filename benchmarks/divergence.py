@@ -21,9 +21,10 @@ JSON, per checkpoint, on 500 training images and 500 generated ones:
   (sigmoid slope below 0.0025), `sigmoid_input_std` their spread, `g_scale`
   the mean weight-norm scale of its output layer.
 
-This is how the account (benchmarks/ACCURACY.md) of the preset's divergence episodes was
-measured: the discriminator grows confident on real and generated images
-alike, the matched features grow, and the loss runs from about 100 to 10,000+.
+This is how benchmarks/ACCURACY.md's account of the preset's divergence
+episodes was measured: the discriminator grows confident on real and generated
+images alike, the matched features grow, and the loss runs from about 100 to
+10,000+.
 """
 
 import argparse

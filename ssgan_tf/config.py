@@ -182,8 +182,8 @@ class EvalConfig:
 # (32x32), linear decay to 0 over the last third, feature matching, weight
 # averaging for evaluation, no gradient clipping (their code has none; on MNIST
 # the original's clip at 20 made the discriminator run away for thousands of
-# steps, see benchmarks/ACCURACY.md). The step counts keep a run to a working day on 2 CPU
-# cores for MNIST; on a GPU raise --max_training_steps.
+# steps, see benchmarks/ACCURACY.md). The step counts keep a run to a working
+# day on 2 CPU cores for MNIST; on a GPU raise --max_training_steps.
 PRESETS: Dict[str, Dict[str, Any]] = {
     "mnist_100": dict(dataset="MNIST", num_labeled=100, model="improved_gan",
                       d_loss="improved_gan", g_loss="feature_matching",
@@ -191,8 +191,9 @@ PRESETS: Dict[str, Dict[str, Any]] = {
                       learning_rate_d=0.003, lr_decay_fraction=1 / 3,
                       max_training_steps=60000, ema_decay=0.999, n_z=100,
                       clip_norm=0.0,
-                      # the rest of the paper's MNIST code (benchmarks/ACCURACY.md, "The
-                      # preset with the paper's details")
+                      # the rest of the paper's MNIST code
+                      # (benchmarks/ACCURACY.md, "The preset with the
+                      # paper's details")
                       d_init="data", g_bn_scale=False, fm_reduction="mean",
                       adam_epsilon=1e-4, fm_separate_batch=True),
     "svhn_1000": dict(dataset="SVHN", num_labeled=1000, model="improved_gan",
