@@ -76,14 +76,14 @@ def main():
     args = parser.parse_args()
     if args.steps and args.schedule_steps:
         parser.error("--steps and --schedule_steps exclude each other")
+    if args.labels == "paper" and VARIANTS[args.variant]["num_labeled"] != 100:
+        parser.error(f"--labels paper: the paper's draw has 100 labels; "
+                     f"--variant {args.variant} uses "
+                     f"{VARIANTS[args.variant]['num_labeled']}")
     os.makedirs(args.out, exist_ok=True)
     common.ensure_mnist(args.dataset_dir, args.mirror)
     labeled_ids = None
     if args.labels == "paper":
-        if VARIANTS[args.variant].get("num_labeled") != 100:
-            parser.error(f"--labels paper: the paper's draw has 100 labels; "
-                         f"--variant {args.variant} uses "
-                         f"{VARIANTS[args.variant].get('num_labeled')}")
         labeled_ids = common.paper_labeled_ids(
             args.dataset_dir, os.path.join(args.out, "paper_labeled_ids.txt"))
     runs = []
