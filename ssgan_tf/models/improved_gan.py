@@ -22,8 +22,8 @@ few thousand steps (benchmarks/ACCURACY.md). The 32x32 discriminator always
 uses the initialization. The paper's generators' batch norms have no scale
 (`g=None` in its code); ours have one unless `g_bn_scale=False`
 (--nog_bn_scale, set by --preset mnist_100): without a scale, and without the
-paper's optimizer details beside it, the MNIST generator lost to the discriminator within
-9,000 steps in every run tried (benchmarks/ACCURACY.md).
+paper's optimizer details beside it, the MNIST generator lost to the
+discriminator within 9,000 steps in every run tried (benchmarks/ACCURACY.md).
 
 Both discriminators give N logits (the fake logit is fixed at 0) and
 `features_and_logits` for feature matching on the last hidden layer. The MLP's
