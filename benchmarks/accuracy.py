@@ -86,10 +86,16 @@ def main():
     if args.labels == "paper":
         labeled_ids = common.paper_labeled_ids(
             args.dataset_dir, os.path.join(args.out, "paper_labeled_ids.txt"))
+    # The variant's settings as the runs use them, written to the JSON.
+    settings = dict(VARIANTS[args.variant])
+    if args.steps:
+        settings.update(max_training_steps=args.steps, lr_decay_fraction=0.0)
+    elif args.schedule_steps:
+        settings.update(max_training_steps=args.schedule_steps)
     runs = []
     for seed in args.seeds:
         every = EVERY.get(args.variant, 60)
-        config = config_lib.Config(**VARIANTS[args.variant]).replace(
+        config = config_lib.Config(**settings).replace(
             dataset_dir=args.dataset_dir, seed=seed,
             prefix=f"bench_{args.variant}_seed{seed}",
             train_dir=os.path.join(args.out, "runs"),
@@ -99,11 +105,6 @@ def main():
             steps_per_call=min(50, every),
             mixed_precision=args.mixed_precision, d_noise=args.d_noise,
             labeled_ids=labeled_ids)
-        if args.steps:
-            config = config.replace(max_training_steps=args.steps,
-                                    lr_decay_fraction=0.0)
-        elif args.schedule_steps:
-            config = config.replace(max_training_steps=args.schedule_steps)
         result = train.run(config)
         runs.append({"seed": seed, "final_step": result["step"],
                      "final_test_accuracy": result["test_accuracy"],
@@ -111,7 +112,7 @@ def main():
                                   "test_accuracy": a}
                                  for s, t, a in result["history"]]})
         print(json.dumps(runs[-1]["history"][-1]), flush=True)
-    output = {"variant": args.variant, "settings": VARIANTS[args.variant],
+    output = {"variant": args.variant, "settings": settings,
               "mixed_precision": args.mixed_precision, "steps": args.steps,
               "d_noise": args.d_noise, "labels": args.labels,
               "schedule_steps": args.schedule_steps,

@@ -1,0 +1,24 @@
+"""benchmarks/accuracy.py: what its JSON says about the runs."""
+
+import json
+import os
+
+from conftest import run_cli, write_tiny_dataset
+
+
+def test_accuracy_json_records_the_schedule_the_runs_used(tmp_path):
+    """--schedule_steps: the JSON's settings hold the steps the runs were
+    given, not the variant's default 60,000."""
+    write_tiny_dataset(tmp_path / "data", name="mnist", count=160,
+                       shape=(28, 28, 1), num_class=10, splits=True)
+    out = tmp_path / "out"
+    result = run_cli(os.path.join("benchmarks", "accuracy.py"), "--variant",
+                     "baseline", "--seeds", "1", "--schedule_steps", "3",
+                     "--dataset_dir", str(tmp_path / "data"), "--mirror", "",
+                     "--out", str(out))
+    assert result.returncode == 0, result.stderr[-2000:]
+    with open(out / "accuracy-baseline-schedule3.json") as f:
+        record = json.load(f)
+    assert record["settings"]["max_training_steps"] == 3
+    assert record["runs"][0]["final_step"] == 3
+    assert (out / "accuracy-baseline-schedule3.png").is_file()
