@@ -20,6 +20,7 @@ from ssgan_tf.train import ema as ema_lib
 from ssgan_tf.train import optimizer as optimizer_lib
 from ssgan_tf.train import step as step_lib
 from ssgan_tf.train import summaries as summaries_lib
+from ssgan_tf.train import watch as watch_lib
 
 keras = tf.keras
 
@@ -88,6 +89,12 @@ class _Progress:
                 sys.stdout.write("\n")
         else:
             self.log(text)
+
+    def note(self, text):
+        """A line of its own, below the progress line on a terminal."""
+        if self.tty:
+            sys.stdout.write("\n")
+        self.log(text)
 
 
 def _next_event(step, config, last):
@@ -201,6 +208,7 @@ def _train(config, strategy, chief, train, test, info, labeled, semi_supervised,
     sample_fn = tf.function(lambda z: generator(z, training=False))
     summaries = summaries_lib.Summaries(run_dir, enabled=chief)
     progress = _Progress(config.max_training_steps, log)
+    watch = watch_lib.LostGeneratorWatch(enabled=watch_lib.watches(config))
 
     step = int(d_optimizer.iterations.numpy())
     if step == 0:
@@ -248,6 +256,9 @@ def _train(config, strategy, chief, train, test, info, labeled, semi_supervised,
             elapsed = max(time.perf_counter() - window_start, 1e-9)
             progress.show(step, metrics, test_accuracy,
                           window_steps * config.batch_size / elapsed)
+            warning = watch.update(step, metrics["d_loss"])
+            if warning:
+                progress.note(warning)
             window_start, window_steps = time.perf_counter(), 0
         if finished:
             break
