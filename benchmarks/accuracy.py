@@ -8,8 +8,10 @@ Variants: `preset` (--preset mnist_100: the paper's networks and losses),
 `baseline` (the same discriminator trained on the same 100 labels alone,
 --d_loss supervised), `original` (the original repository's networks and
 losses with --num_labeled 100), `original_baseline` (those networks on the
-100 labels alone) and `sgan_30000` (Odena's SGAN with half of the labels,
---model sgan --num_labeled 30000).
+100 labels alone), `original_fm` (those networks without batch norm, with the
+paper's losses and feature matching, Adam 3e-4), `original_fm_baseline` (the
+same on the 100 labels alone) and `sgan_30000` (Odena's SGAN with half of the
+labels, --model sgan --num_labeled 30000).
 
 Gets the genuine MNIST through `download.py --mirror ../shared/datasets/mnist`
 (or the registry copy when that folder is absent), trains the variant for a
@@ -37,6 +39,16 @@ VARIANTS = {
     "original": dict(dataset="MNIST", num_labeled=100, batch_size=100),
     "original_baseline": dict(dataset="MNIST", num_labeled=100, batch_size=100,
                               d_loss="supervised"),
+    # The original networks without batch norm, trained with the paper's
+    # losses (Salimans et al.'s D loss, feature matching) at Adam 3e-4
+    "original_fm": dict(dataset="MNIST", num_labeled=100, batch_size=100,
+                        norm_type="none", d_loss="improved_gan",
+                        g_loss="feature_matching", learning_rate_g=3e-4,
+                        learning_rate_d=3e-4),
+    "original_fm_baseline": dict(dataset="MNIST", num_labeled=100,
+                                 batch_size=100, norm_type="none",
+                                 d_loss="supervised", learning_rate_g=3e-4,
+                                 learning_rate_d=3e-4),
     # Odena's SGAN with half of the labels, Adam 2e-4 as DCGAN-style
     # implementations use
     "sgan_30000": dict(dataset="MNIST", model="sgan", num_labeled=30000,
@@ -44,7 +56,8 @@ VARIANTS = {
                        learning_rate_d=2e-4),
 }
 # Steps between test evaluations (the original networks are slow on a CPU).
-EVERY = {"preset": 600, "baseline": 600, "sgan_30000": 300}
+EVERY = {"preset": 600, "baseline": 600, "sgan_30000": 300, "original_fm": 300,
+         "original_fm_baseline": 300}
 
 
 def main():
