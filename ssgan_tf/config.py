@@ -7,9 +7,14 @@ parsed flag values, so the library never reads FLAGS itself.
 
 import dataclasses
 import json
+import math
 from typing import Any, Dict, Optional
 
 from ssgan_tf.errors import UserError
+
+# The largest --seed: numpy's generators take seeds below 2**32, and the data
+# streams also use seed + 1 and seed + 2.
+MAX_SEED = 2**31 - 1
 
 
 def _field(default, help_text, choices=None):
@@ -298,17 +303,29 @@ def saved_settings(values, source: str) -> Dict[str, Any]:
 
 def validate(config: Config):
     """Flag values that cannot work, each reported with the flag's name."""
+    for field in dataclasses.fields(config):
+        value = getattr(config, field.name)
+        # NaN passes every comparison below as "not too small"
+        if isinstance(value, float) and not math.isfinite(value):
+            raise UserError(f"--{field.name} must be a finite number, got "
+                            f"{value}")
     positive = ("batch_size", "n_z", "max_training_steps", "update_rate",
                 "log_step", "write_summary_step", "ckpt_save_step",
                 "test_sample_step", "output_save_step", "steps_per_call",
-                "adam_epsilon")
+                "adam_epsilon", "learning_rate_g", "learning_rate_d")
     for name in positive:
         if getattr(config, name) <= 0:
             raise UserError(f"--{name} must be positive, got "
                             f"{getattr(config, name)}")
-    for name in ("max_sample", "num_labeled", "recon_anneal_steps"):
+    for name in ("max_sample", "num_labeled", "recon_anneal_steps",
+                 "recon_weight_scale", "max_seconds"):
         if getattr(config, name) < 0:
             raise UserError(f"--{name} must be >= 0, got {getattr(config, name)}")
+    if not 0 <= config.seed <= MAX_SEED:
+        raise UserError(f"--seed must lie in [0, {MAX_SEED}], got {config.seed}")
+    if not 0.0 <= config.adam_beta1 < 1.0:
+        raise UserError(f"--adam_beta1 must lie in [0, 1), got "
+                        f"{config.adam_beta1}")
     if not 0.0 <= config.label_smoothing_alpha <= 1.0:
         raise UserError("--label_smoothing_alpha must lie in [0, 1]")
     if config.clip_norm < 0:

@@ -46,6 +46,25 @@ def test_a_bad_value_names_its_flag():
         parse("--preset", "mnist_100", "--clip_norm", "-1")
 
 
+@pytest.mark.parametrize("flag,value", [
+    ("learning_rate_d", "-1"), ("learning_rate_g", "0"),
+    ("learning_rate_g", "nan"), ("adam_beta1", "1.5"), ("adam_beta1", "-0.1"),
+    ("max_seconds", "-3"), ("recon_weight_scale", "-1"), ("seed", "-1"),
+    ("seed", str(2**31)), ("ema_decay", "nan"), ("clip_norm", "inf"),
+    ("lr_decay_fraction", "nan"), ("adam_epsilon", "0"),
+    ("label_smoothing_alpha", "nan")])
+def test_values_that_cannot_train_are_refused_by_name(flag, value):
+    with pytest.raises(UserError, match=f"--{flag} must"):
+        parse(f"--{flag}", value)
+
+
+def test_the_edges_of_the_accepted_ranges_are_accepted():
+    config = parse("--seed", "0", "--adam_beta1", "0", "--max_seconds", "0",
+                   "--recon_weight_scale", "0", "--clip_norm", "0")
+    assert (config.seed, config.adam_beta1, config.max_seconds) == (0, 0.0, 0.0)
+    assert parse("--seed", str(config_lib.MAX_SEED)).seed == config_lib.MAX_SEED
+
+
 def test_a_resume_takes_the_saved_settings_and_the_flags_given_now():
     first = parse("--preset", "mnist_100", "--max_training_steps", "180000",
                   "--seed", "7", "--dataset_dir", "/data")

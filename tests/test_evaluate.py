@@ -120,6 +120,9 @@ def test_evaler_bad_inputs(tiny_run, tmp_path):
     assert_one_line_error(run_cli("evaler.py", *data, "--checkpoint", run_dir,
                                   "--data_id", "ex0001", "ghost7"),
                           "--data_id", "'ghost7'")
+    assert_one_line_error(run_cli("evaler.py", *data, "--checkpoint", run_dir,
+                                  "--watch", "--watch_timeout", "nan"),
+                          "--watch_timeout")
     write_tiny_dataset(tmp_path / "other", name="colour", shape=(16, 16, 3))
     assert_one_line_error(run_cli("evaler.py", "--dataset", "colour",
                                   "--dataset_dir", str(tmp_path / "other"),

@@ -174,3 +174,9 @@ def test_missing_dataset_and_bad_flag_values(tmp_path):
                      "--train_dir", str(tmp_path / "runs"))
     assert_one_line_error(result, "--g_extra_update_above")
     assert not os.path.exists(tmp_path / "runs")
+    # a negative rate used to train (upside down) without a word
+    result = run_cli("trainer.py", "--dataset", "tiny", "--dataset_dir",
+                     str(tmp_path / "data"), "--learning_rate_d", "-1",
+                     "--train_dir", str(tmp_path / "runs"))
+    assert_one_line_error(result, "--learning_rate_d")
+    assert not os.path.exists(tmp_path / "runs")

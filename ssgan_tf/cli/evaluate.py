@@ -34,6 +34,9 @@ def main(argv):
         raise UserError(f"unexpected arguments: {' '.join(argv[1:])}")
     if FLAGS.batch_size <= 0:
         raise UserError(f"--batch_size must be positive, got {FLAGS.batch_size}")
+    if not FLAGS.watch_timeout > 0 or FLAGS.watch_timeout == float("inf"):
+        raise UserError(f"--watch_timeout must be a positive number of "
+                        f"seconds, got {FLAGS.watch_timeout}")
     evaluate.run(EvalConfig(
         dataset=FLAGS.dataset, checkpoint=FLAGS.checkpoint,
         dataset_dir=FLAGS.dataset_dir, train_dir=FLAGS.train_dir,
