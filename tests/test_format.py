@@ -139,6 +139,12 @@ def test_empty_id_txt(tmp_path):
     expect_error(tmp_path, "id.txt", "lists no ids")
 
 
+def test_an_id_listed_twice_is_named_with_its_lines(tmp_path):
+    write_original_style(str(tmp_path / "own"), good_examples(),
+                         ids=["0", "1", "", "2", "1"])
+    expect_error(tmp_path, "id.txt", "'1'", "twice", "lines 2 and 5")
+
+
 def test_missing_data_file(tmp_path):
     write_original_style(str(tmp_path / "own"), good_examples())
     os.remove(tmp_path / "own" / "data.hy")

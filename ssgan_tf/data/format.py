@@ -94,11 +94,21 @@ def find_data_file(path: str) -> str:
 
 
 def read_ids(file_path: str) -> List[str]:
-    """Ids listed one per line; blank lines are skipped."""
+    """Ids listed one per line, each once; blank lines are skipped."""
     if not os.path.isfile(file_path):
         raise UserError(f"{file_path}: file not found")
+    ids, first_line = [], {}
     with open(file_path, encoding="utf-8") as f:
-        ids = [line.strip() for line in f if line.strip()]
+        for number, line in enumerate(f, 1):
+            example_id = line.strip()
+            if not example_id:
+                continue
+            if example_id in first_line:
+                raise UserError(f"{file_path}: id {example_id!r} is listed "
+                                f"twice (lines {first_line[example_id]} and "
+                                f"{number})")
+            first_line[example_id] = number
+            ids.append(example_id)
     if not ids:
         raise UserError(f"{file_path}: lists no ids")
     return ids
@@ -315,8 +325,6 @@ def load_dataset(dataset_dir: str, name: str) -> ArrayDataset:
     path = dataset_path(dataset_dir, name)
     ids = read_ids(os.path.join(path, ID_FILE))
     data_file = find_data_file(path)
-    if len(set(ids)) != len(ids):
-        raise UserError(f"{os.path.join(path, ID_FILE)}: lists an id twice")
     cached = _read_cache(path, data_file, ids)
     if cached is None:
         images, labels, num_class, class_names = _read_groups(data_file, ids)
