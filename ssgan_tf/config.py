@@ -51,7 +51,7 @@ class Config:
     checkpoint: Optional[str] = _field(None, "Resume from a `model-<step>` "
                                        "prefix or a run folder (its latest).")
     seed: int = _field(123, "Seed of the labeled subset, the noise and the "
-                       "initial weights.")
+                       "initial weights (0 to 2**31 - 1).")
     # --- model
     model: str = _field("original", "Networks: the original repository's, the "
                         "Improved-GAN paper's, or Odena's SGAN.",
