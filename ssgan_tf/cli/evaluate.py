@@ -20,7 +20,7 @@ flags.DEFINE_bool("all_checkpoints", False, "Evaluate every checkpoint of the "
 flags.DEFINE_bool("watch", False, "Follow a training run, evaluating each new "
                   "checkpoint until the last step or --watch_timeout.")
 flags.DEFINE_float("watch_timeout", 600.0, "Seconds --watch waits for a new "
-                   "checkpoint.")
+                   "checkpoint (inf: for ever).")
 flags.DEFINE_integer("batch_size", 500, "Evaluation batch size.")
 flags.DEFINE_bool("plots", True, "Write confusion.png, curves.png and "
                   "training.gif into the run folder.")
@@ -34,7 +34,7 @@ def main(argv):
         raise UserError(f"unexpected arguments: {' '.join(argv[1:])}")
     if FLAGS.batch_size <= 0:
         raise UserError(f"--batch_size must be positive, got {FLAGS.batch_size}")
-    if not FLAGS.watch_timeout > 0 or FLAGS.watch_timeout == float("inf"):
+    if not FLAGS.watch_timeout > 0:  # also NaN; inf waits for ever
         raise UserError(f"--watch_timeout must be a positive number of "
                         f"seconds, got {FLAGS.watch_timeout}")
     evaluate.run(EvalConfig(
