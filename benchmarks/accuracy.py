@@ -2,7 +2,8 @@
 
     python benchmarks/accuracy.py [--variant preset] [--seeds 1 2 3]
                                   [--minutes 15] [--schedule_steps N]
-                                  [--labels drawn|paper] [--out DIR]
+                                  [--labels drawn|paper] [--ema_decay D]
+                                  [--out DIR]
 
 Variants: `preset` (--preset mnist_100: the paper's networks and losses),
 `baseline` (the same discriminator trained on the same 100 labels alone,
@@ -76,6 +77,10 @@ def main():
     parser.add_argument("--d_noise", default="table", choices=["table", "fresh"],
                         help="the MNIST MLP's noise source (--d_noise); the "
                              "benchmarks before 2026-11-22 ran with `fresh`")
+    parser.add_argument("--ema_decay", type=float, default=None,
+                        help="evaluate an average of the discriminator's "
+                             "weights with this decay (--ema_decay) instead "
+                             "of the variant's own setting")
     parser.add_argument("--labels", default="drawn", choices=["drawn", "paper"],
                         help="`drawn`: each seed draws its own class-balanced "
                              "labels (--num_labeled by --seed); `paper`: every "
@@ -89,6 +94,8 @@ def main():
     args = parser.parse_args()
     if args.steps and args.schedule_steps:
         parser.error("--steps and --schedule_steps exclude each other")
+    if args.ema_decay is not None and not 0.0 <= args.ema_decay < 1.0:
+        parser.error(f"--ema_decay must lie in [0, 1), got {args.ema_decay}")
     if args.labels == "paper" and VARIANTS[args.variant]["num_labeled"] != 100:
         parser.error(f"--labels paper: the paper's draw has 100 labels; "
                      f"--variant {args.variant} uses "
@@ -101,6 +108,8 @@ def main():
             args.dataset_dir, os.path.join(args.out, "paper_labeled_ids.txt"))
     # The variant's settings as the runs use them, written to the JSON.
     settings = dict(VARIANTS[args.variant])
+    if args.ema_decay is not None:
+        settings.update(ema_decay=args.ema_decay)
     if args.steps:
         settings.update(max_training_steps=args.steps, lr_decay_fraction=0.0)
     elif args.schedule_steps:
@@ -133,6 +142,7 @@ def main():
               "minutes": args.minutes,
               "runs": runs, **common.machine()}
     tag = args.variant + ("-mixed" if args.mixed_precision else "") + (
+        f"-ema{args.ema_decay:g}" if args.ema_decay is not None else "") + (
         "-fresh" if args.d_noise == "fresh" else "") + (
         f"-schedule{args.schedule_steps}" if args.schedule_steps else "") + (
         "-paperlabels" if args.labels == "paper" else "")

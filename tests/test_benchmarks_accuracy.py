@@ -22,3 +22,27 @@ def test_accuracy_json_records_the_schedule_the_runs_used(tmp_path):
     assert record["settings"]["max_training_steps"] == 3
     assert record["runs"][0]["final_step"] == 3
     assert (out / "accuracy-baseline-schedule3.png").is_file()
+
+
+def test_ema_decay_overrides_the_variant_and_names_the_files(tmp_path):
+    write_tiny_dataset(tmp_path / "data", name="mnist", count=160,
+                       shape=(28, 28, 1), num_class=10, splits=True)
+    out = tmp_path / "out"
+    common = ["--variant", "baseline", "--seeds", "1", "--steps", "2",
+              "--dataset_dir", str(tmp_path / "data"), "--mirror", "",
+              "--out", str(out)]
+    refused = run_cli(os.path.join("benchmarks", "accuracy.py"), *common,
+                      "--ema_decay", "1.5")
+    assert refused.returncode == 2 and "--ema_decay" in refused.stderr
+    assert not out.exists()
+    result = run_cli(os.path.join("benchmarks", "accuracy.py"), *common,
+                     "--ema_decay", "0.5")
+    assert result.returncode == 0, result.stderr[-2000:]
+    with open(out / "accuracy-baseline-ema0.5.json") as f:
+        record = json.load(f)
+    # the variant's own 0.999 replaced
+    assert record["settings"]["ema_decay"] == 0.5
+    assert record["runs"][0]["final_step"] == 2
+    run_dirs = os.listdir(out / "runs")
+    with open(out / "runs" / run_dirs[0] / "config.json") as f:
+        assert json.load(f)["config"]["ema_decay"] == 0.5
