@@ -80,6 +80,9 @@ def main(argv=None):
               f"{100 * baseline_accuracy:.2f}% {gain:+.2f}")
     print(f"median gain {statistics.median(r[3] for r in rows):+.2f} points "
           f"over {len(rows)} seed(s)")
+    for seed in sorted(set(gan) ^ set(baseline)):
+        print(f"seed {seed}: {'GAN' if seed in gan else 'baseline'} only, "
+              f"left out")
 
 
 if __name__ == "__main__":

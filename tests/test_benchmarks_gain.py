@@ -47,6 +47,11 @@ def test_gains_are_read_at_the_step_asked_not_at_the_best(files, capsys):
     assert "seed 2: 80.00% 75.00% +5.00" in out
     assert "seed 3: 85.00% 79.00% +6.00" in out
     assert "median gain +6.00 points over 3 seed(s)" in out
+    # a seed on one side only is named, not counted
+    gain.main(["--step", "600", "--gan", gan_12, "--baseline", baseline])
+    out = capsys.readouterr().out
+    assert "median gain +8.50 points over 2 seed(s)" in out
+    assert "seed 3: baseline only, left out" in out
 
 
 def test_a_missing_step_or_a_seed_twice_is_an_error_naming_the_file(files):
