@@ -3,18 +3,27 @@
 import json
 import os
 
+import pytest
+
 from conftest import run_cli, write_tiny_dataset
 
 
-def test_accuracy_json_records_the_schedule_the_runs_used(tmp_path):
-    """--schedule_steps: the JSON's settings hold the steps the runs were
-    given, not the variant's default 60,000."""
+@pytest.fixture(name="mnist_dir")
+def fixture_mnist_dir(tmp_path):
+    """A tiny dataset in MNIST's shape, under the name the script asks for."""
     write_tiny_dataset(tmp_path / "data", name="mnist", count=160,
                        shape=(28, 28, 1), num_class=10, splits=True)
+    return str(tmp_path / "data")
+
+
+def test_accuracy_json_records_the_schedule_the_runs_used(tmp_path,
+                                                         mnist_dir):
+    """--schedule_steps: the JSON's settings hold the steps the runs were
+    given, not the variant's default 60,000."""
     out = tmp_path / "out"
     result = run_cli(os.path.join("benchmarks", "accuracy.py"), "--variant",
                      "baseline", "--seeds", "1", "--schedule_steps", "3",
-                     "--dataset_dir", str(tmp_path / "data"), "--mirror", "",
+                     "--dataset_dir", mnist_dir, "--mirror", "",
                      "--out", str(out))
     assert result.returncode == 0, result.stderr[-2000:]
     with open(out / "accuracy-baseline-schedule3.json") as f:
@@ -24,12 +33,11 @@ def test_accuracy_json_records_the_schedule_the_runs_used(tmp_path):
     assert (out / "accuracy-baseline-schedule3.png").is_file()
 
 
-def test_ema_decay_overrides_the_variant_and_names_the_files(tmp_path):
-    write_tiny_dataset(tmp_path / "data", name="mnist", count=160,
-                       shape=(28, 28, 1), num_class=10, splits=True)
+def test_ema_decay_overrides_the_variant_and_names_the_files(tmp_path,
+                                                             mnist_dir):
     out = tmp_path / "out"
     common = ["--variant", "baseline", "--seeds", "1", "--steps", "2",
-              "--dataset_dir", str(tmp_path / "data"), "--mirror", "",
+              "--dataset_dir", mnist_dir, "--mirror", "",
               "--out", str(out)]
     refused = run_cli(os.path.join("benchmarks", "accuracy.py"), *common,
                       "--ema_decay", "1.5")

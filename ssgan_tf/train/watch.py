@@ -4,9 +4,10 @@ long stretch of training.
 A GAN discriminator loss near 0 means D tells every generated image apart
 from the real ones; the generator then learns little from D, and the runs
 measured here that did this for thousands of steps (README, "A run can still
-lose its generator") had not recovered when they were stopped. Single low readings do happen in healthy runs (the 2,000-step
-demo read 0.0006 once at step 800 and recovered), so the watch waits for
-every log line over SPAN_STEPS steps to be below THRESHOLD, then warns once.
+lose its generator") had not recovered when they were stopped. Single low
+readings do happen in healthy runs (the 2,000-step demo read 0.0006 once at
+step 800 and recovered), so the watch waits for every log line over
+SPAN_STEPS steps to be below THRESHOLD, then warns once.
 """
 
 THRESHOLD = 1e-3
