@@ -32,6 +32,7 @@ sys.path.insert(0, ROOT)
 
 from benchmarks import common  # noqa: E402
 from ssgan_tf import config as config_lib, train  # noqa: E402
+from ssgan_tf.errors import UserError  # noqa: E402
 
 
 VARIANTS = {
@@ -94,18 +95,10 @@ def main():
     args = parser.parse_args()
     if args.steps and args.schedule_steps:
         parser.error("--steps and --schedule_steps exclude each other")
-    if args.ema_decay is not None and not 0.0 <= args.ema_decay < 1.0:
-        parser.error(f"--ema_decay must lie in [0, 1), got {args.ema_decay}")
     if args.labels == "paper" and VARIANTS[args.variant]["num_labeled"] != 100:
         parser.error(f"--labels paper: the paper's draw has 100 labels; "
                      f"--variant {args.variant} uses "
                      f"{VARIANTS[args.variant]['num_labeled']}")
-    os.makedirs(args.out, exist_ok=True)
-    common.ensure_mnist(args.dataset_dir, args.mirror)
-    labeled_ids = None
-    if args.labels == "paper":
-        labeled_ids = common.paper_labeled_ids(
-            args.dataset_dir, os.path.join(args.out, "paper_labeled_ids.txt"))
     # The variant's settings as the runs use them, written to the JSON.
     settings = dict(VARIANTS[args.variant])
     if args.ema_decay is not None:
@@ -114,19 +107,32 @@ def main():
         settings.update(max_training_steps=args.steps, lr_decay_fraction=0.0)
     elif args.schedule_steps:
         settings.update(max_training_steps=args.schedule_steps)
+    every = EVERY.get(args.variant, 60)
+    configs = [config_lib.Config(**settings).replace(
+        dataset_dir=args.dataset_dir, seed=seed,
+        prefix=f"bench_{args.variant}_seed{seed}",
+        train_dir=os.path.join(args.out, "runs"),
+        max_seconds=args.minutes * 60, test_sample_step=every,
+        log_step=every, write_summary_step=every,
+        output_save_step=10 * every, ckpt_save_step=10 * every,
+        steps_per_call=min(50, every),
+        mixed_precision=args.mixed_precision, d_noise=args.d_noise)
+        for seed in args.seeds]
+    for config in configs:  # the trainer's own checks, before any writing
+        try:
+            config_lib.validate(config)
+        except UserError as error:
+            parser.error(f"the runs' settings: {error}")
+    os.makedirs(args.out, exist_ok=True)
+    common.ensure_mnist(args.dataset_dir, args.mirror)
+    labeled_ids = None
+    if args.labels == "paper":
+        labeled_ids = common.paper_labeled_ids(
+            args.dataset_dir, os.path.join(args.out, "paper_labeled_ids.txt"))
     runs = []
-    for seed in args.seeds:
-        every = EVERY.get(args.variant, 60)
-        config = config_lib.Config(**settings).replace(
-            dataset_dir=args.dataset_dir, seed=seed,
-            prefix=f"bench_{args.variant}_seed{seed}",
-            train_dir=os.path.join(args.out, "runs"),
-            max_seconds=args.minutes * 60, test_sample_step=every,
-            log_step=every, write_summary_step=every,
-            output_save_step=10 * every, ckpt_save_step=10 * every,
-            steps_per_call=min(50, every),
-            mixed_precision=args.mixed_precision, d_noise=args.d_noise,
-            labeled_ids=labeled_ids)
+    for config in configs:
+        seed = config.seed
+        config = config.replace(labeled_ids=labeled_ids)
         result = train.run(config)
         runs.append({"seed": seed, "final_step": result["step"],
                      "final_test_accuracy": result["test_accuracy"],
