@@ -162,7 +162,9 @@ def main():
         axis.plot([h["seconds"] / 60 for h in run["history"]],
                   [100 * h["test_accuracy"] for h in run["history"]],
                   label=f"seed {run['seed']}")
-    axis.set_xlabel("training time (minutes, 2 CPU cores)")
+    count = common.threads()
+    axis.set_xlabel(f"training time (minutes, {count} CPU "
+                    f"thread{'s' if count != 1 else ''})")
     axis.set_ylabel("MNIST test accuracy (%)")
     axis.set_ylim(50 if args.variant.startswith("original") else 80, 100)
     axis.grid(alpha=0.3)

@@ -36,8 +36,17 @@ def cpu_model():
             f"{fields.get('cpu family', '?')}, model {fields.get('model', '?')})")
 
 
+def threads():
+    """TensorFlow's threads for one op as TF_NUM_INTRAOP_THREADS sets them
+    (some of the recorded runs were held to one), else every core."""
+    value = os.environ.get("TF_NUM_INTRAOP_THREADS", "")
+    return int(value) if value.isdigit() and int(value) > 0 \
+        else os.cpu_count()
+
+
 def machine():
     return {"machine": f"{platform.machine()}, {os.cpu_count()} cores",
+            "threads": threads(),
             "cpu": cpu_model(), "date": time.strftime("%Y-%m-%d")}
 
 

@@ -1,9 +1,10 @@
-"""benchmarks/common.py: the paper's own label draw."""
+"""benchmarks/common.py: the paper's own label draw; the thread count recorded."""
 
 import os
 import sys
 
 import numpy as np
+import pytest
 
 from conftest import write_tiny_dataset
 
@@ -32,3 +33,12 @@ def test_paper_labeled_ids_takes_the_first_of_each_class_in_the_permutation(
                                      per_class=2, seed_data=2)
     with open(other) as f:
         assert f.read().split() != got
+
+
+@pytest.mark.parametrize("value, expected", [("1", 1), ("3", 3), ("", None),
+                                             ("0", None), ("two", None)])
+def test_threads_follow_tf_num_intraop_threads_else_every_core(
+        monkeypatch, value, expected):
+    monkeypatch.setenv("TF_NUM_INTRAOP_THREADS", value)
+    assert common.threads() == (expected or os.cpu_count())
+    assert common.machine()["threads"] == common.threads()
