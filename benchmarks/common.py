@@ -44,10 +44,15 @@ def threads():
         else os.cpu_count()
 
 
-def machine():
-    return {"machine": f"{platform.machine()}, {os.cpu_count()} cores",
-            "threads": threads(),
-            "cpu": cpu_model(), "date": time.strftime("%Y-%m-%d")}
+def machine(measured_here=True):
+    """The machine and date; with `measured_here`, also the threads this
+    process's TensorFlow runs on (not for scripts that read a past run, whose
+    thread count this process cannot know)."""
+    output = {"machine": f"{platform.machine()}, {os.cpu_count()} cores",
+              "cpu": cpu_model(), "date": time.strftime("%Y-%m-%d")}
+    if measured_here:
+        output["threads"] = threads()
+    return output
 
 
 def report(output, out_path=None):

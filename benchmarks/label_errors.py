@@ -126,7 +126,7 @@ def main():
               # share
               "class_errors_shared": [[len(a & b) for b in wrong_sets]
                                       for a in wrong_sets],
-              **common.machine()}
+              **common.machine(measured_here=False)}
     os.makedirs(args.out, exist_ok=True)
     with open(os.path.join(args.out, f"label-errors-{args.name}.json"),
               "w") as f:

@@ -74,7 +74,7 @@ def main():
               "history": [{"step": step, "minutes": round(seconds / 60, 2),
                            "test_accuracy": accuracy}
                           for step, seconds, accuracy in history],
-              **common.machine()}
+              **common.machine(measured_here=False)}
     os.makedirs(args.out, exist_ok=True)
     with open(os.path.join(args.out, f"accuracy-{args.name}.json"), "w") as f:
         json.dump(output, f, indent=2)

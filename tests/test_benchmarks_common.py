@@ -42,3 +42,7 @@ def test_threads_follow_tf_num_intraop_threads_else_every_core(
     monkeypatch.setenv("TF_NUM_INTRAOP_THREADS", value)
     assert common.threads() == (expected or os.cpu_count())
     assert common.machine()["threads"] == common.threads()
+
+
+def test_a_script_reading_a_past_run_records_no_thread_count():
+    assert "threads" not in common.machine(measured_here=False)
