@@ -56,6 +56,50 @@ def test_generator_channels_never_below_c():
     assert [b.conv.filters for b in generator.blocks][-3:] == [3, 3, 3]
 
 
+@pytest.mark.parametrize("deconv_type", ["bilinear", "nn"])
+@pytest.mark.parametrize("norm_type", ["none", "batch"])
+def test_first_up_block_equals_the_conv_of_the_upsampled_pixel(deconv_type,
+                                                               norm_type):
+    """The generator's first block computes its conv of the resized 1x1 map
+    as one matrix product: the same outputs, and the same gradients for
+    the kernel, bias and input, as the direct conv of the upsampled map."""
+    block = layers.UpBlock(6, deconv_type, norm_type)
+    rng = np.random.RandomState(0)
+    pixel = tf.constant(rng.randn(3, 1, 1, 5), tf.float32)
+    block(pixel)
+    block.conv.kernel.assign(rng.randn(3, 3, 5, 6))  # every tap distinct
+    if block.conv.use_bias:
+        block.conv.bias.assign(rng.randn(6))
+    cotangent = tf.constant(rng.randn(3, 2, 2, 6), tf.float32)
+
+    def outputs_and_gradients(direct):
+        with tf.GradientTape() as tape:
+            tape.watch(pixel)
+            conv = block.conv(block.upsample(pixel)) if direct else \
+                block._conv_of_constant(pixel)
+            loss = tf.reduce_sum(conv * cotangent)
+        return [conv] + tape.gradient(loss, [pixel] + block.conv.weights)
+
+    assert block._from_one_pixel(pixel)
+    fast, direct = outputs_and_gradients(False), outputs_and_gradients(True)
+    assert len(fast) == (4 if block.conv.use_bias else 3)
+    for got, want in zip(fast, direct):
+        np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-5,
+                                   atol=1e-5)
+    # and the block as a whole takes that path
+    np.testing.assert_allclose(
+        block(pixel).numpy(),
+        tf.nn.relu(block.norm(direct[0])).numpy(), rtol=1e-5, atol=1e-5)
+
+
+def test_only_a_resized_one_pixel_map_takes_the_matrix_product():
+    assert not layers.UpBlock(4, "bilinear", "none")._from_one_pixel(
+        tf.zeros([2, 2, 2, 3]))
+    transposed = layers.UpBlock(4, "transpose", "none")
+    assert not transposed._from_one_pixel(tf.zeros([2, 1, 1, 3]))
+    assert transposed(tf.zeros([2, 1, 1, 3])).shape == (2, 2, 2, 4)
+
+
 def test_instance_norm_normalizes_each_channel():
     x = tf.random.normal([2, 5, 5, 3]) * 4.0 + 7.0
     y = layers.InstanceNorm()(x)
