@@ -56,7 +56,8 @@ class UpBlock(keras.layers.Layer):
 
     def __init__(self, channels, deconv_type, norm_type, sync=False, **kwargs):
         super().__init__(**kwargs)
-        if deconv_type in ("bilinear", "nn"):
+        self.resizes = deconv_type in ("bilinear", "nn")  # then a 3x3 conv
+        if self.resizes:
             interpolation = "bilinear" if deconv_type == "bilinear" else "nearest"
             self.upsample = keras.layers.UpSampling2D(2,
                                                       interpolation=interpolation)
@@ -89,9 +90,7 @@ class UpBlock(keras.layers.Layer):
         """Whether the block doubles a 1x1 map (the generator's first block)
         by resizing: every pixel of the 2x2 map the conv sees is then the
         input pixel itself, whatever the interpolation."""
-        return isinstance(self.conv, keras.layers.Conv2D) and not isinstance(
-            self.conv, keras.layers.Conv2DTranspose) and \
-            inputs.shape[1] == 1 and inputs.shape[2] == 1
+        return self.resizes and inputs.shape[1] == 1 and inputs.shape[2] == 1
 
     def _conv_of_constant(self, inputs):
         """The 3x3 `same` conv of a constant 2x2 map, computed exactly as one
