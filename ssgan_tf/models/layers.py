@@ -98,8 +98,8 @@ class UpBlock(keras.layers.Layer):
         taps that land inside the map (rows 1-2 of the kernel for i = 0, rows
         0-1 for i = 1; columns alike), so its weights are the sum of those
         four taps. The same function of the same kernel as the direct conv,
-        with a ninth of its arithmetic: the direct conv of this block was
-        about a third of the original generator's time on a CPU."""
+        with a ninth of its arithmetic: the direct conv of this block took
+        about a third of a training step's op time on a CPU."""
         kernel = tf.cast(self.conv.kernel, inputs.dtype)  # [3, 3, c_in, c_out]
         # taps[i, k] = 1 where kernel row k reaches output row i: the sums are
         # matrix products, whose gradient is one more (slicing the kernel
