@@ -23,6 +23,7 @@ import sys
 
 import numpy as np
 
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
@@ -64,6 +65,8 @@ def main(argv=None):
     parser.add_argument("--out", default=os.path.join(ROOT, "benchmarks",
                                                       "figures"))
     args = parser.parse_args(argv)
+    if not os.path.isdir(args.run_dir):
+        raise SystemExit(f"error: {args.run_dir}: no such folder")
 
     from ssgan_tf import evaluate  # pylint: disable=import-outside-toplevel
     from ssgan_tf.data import format as data_format  # pylint: disable=import-outside-toplevel
@@ -76,9 +79,9 @@ def main(argv=None):
                             f"folder of trainer.py")
         steps = checkpoint_steps(args.run_dir, args.from_step, args.to_step)
         if not steps:
+            end = "the end" if args.to_step is None else f"step {args.to_step}"
             raise UserError(f"{args.run_dir}: no checkpoint from step "
-                            f"{args.from_step} to "
-                            f"{args.to_step if args.to_step is not None else 'the end'}")
+                            f"{args.from_step} to {end}")
         config = info["config"]
         if args.weights == "raw":  # restore the trained weights themselves
             info = dict(info, config=dict(config, ema_decay=0))
@@ -110,8 +113,9 @@ def main(argv=None):
               "w") as f:
         json.dump(result, f, indent=2)
     print(f"{len(steps)} checkpoints, steps {steps[0]} to {steps[-1]} "
-          f"({args.weights}): average {100 * result['average_accuracy']:.2f}%, "
-          f"last alone {100 * last:.2f}%")
+          f"({args.weights}): average "
+          f"{100 * result['average_accuracy']:.2f}%, last alone "
+          f"{100 * last:.2f}%")
     return result
 
 

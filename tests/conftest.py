@@ -192,3 +192,21 @@ def assert_one_line_error(result, *fragments):
     assert len(lines) == 1, result.stderr
     for fragment in fragments:
         assert fragment in lines[0], lines[0]
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory):
+    """A tiny trained run shared by the tests that only read it: (root with
+    its dataset under data/, run folder, the trainer's stdout). Checkpoints at
+    steps 10, 20 and 30; no weight average."""
+    root = tmp_path_factory.mktemp("tiny_run")
+    write_tiny_dataset(root / "data", count=66, shape=(12, 12, 1), splits=True)
+    result = run_cli("trainer.py", "--dataset", "tiny", "--dataset_dir",
+                     str(root / "data"), "--train_dir", str(root / "runs"),
+                     "--batch_size", "8", "--n_z", "16",
+                     "--max_training_steps", "30", "--ckpt_save_step", "10",
+                     "--output_save_step", "10", "--test_sample_step", "10",
+                     "--write_summary_step", "10", "--log_step", "10")
+    assert result.returncode == 0, result.stderr[-3000:]
+    run_dir = os.path.join(root / "runs", os.listdir(root / "runs")[0])
+    return root, run_dir, result.stdout

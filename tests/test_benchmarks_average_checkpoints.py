@@ -10,8 +10,6 @@ import pytest
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from benchmarks import average_checkpoints  # noqa: E402  pylint: disable=wrong-import-position
 
-from conftest import run_cli, write_tiny_dataset  # noqa: E402
-
 
 def test_average_is_the_elementwise_mean_of_each_variable():
     first = [np.array([1.0, 2.0]), np.array([[3.0]])]
@@ -35,36 +33,23 @@ def test_checkpoint_steps_in_the_range_in_step_order(tmp_path):
     assert average_checkpoints.checkpoint_steps(str(tmp_path), 101) == []
 
 
-@pytest.fixture(scope="module")
-def tiny_run(tmp_path_factory):
-    root = tmp_path_factory.mktemp("average")
-    write_tiny_dataset(root / "data", count=48, shape=(12, 12, 1), splits=True)
-    result = run_cli("trainer.py", "--dataset", "tiny", "--dataset_dir",
-                     str(root / "data"), "--train_dir", str(root / "runs"),
-                     "--batch_size", "8", "--n_z", "16", "--ema_decay", "0.9",
-                     "--max_training_steps", "20", "--ckpt_save_step", "10",
-                     "--test_sample_step", "10", "--log_step", "10")
-    assert result.returncode == 0, result.stderr[-3000:]
-    return root, os.path.join(root / "runs", os.listdir(root / "runs")[0])
-
-
 def test_one_checkpoint_averages_to_itself_and_two_to_their_mean(
-        tiny_run, monkeypatch):
-    root, run_dir = tiny_run
+        tiny_run, tmp_path, monkeypatch):
+    _, run_dir, _ = tiny_run
     averaged, mean = [], average_checkpoints.average
 
     def recording_average(weight_lists):
         averaged.append(weight_lists)
         return mean(weight_lists)
     monkeypatch.setattr(average_checkpoints, "average", recording_average)
-    out = str(root / "out")
-    single = average_checkpoints.main([run_dir, "--from_step", "20",
+    out = str(tmp_path)
+    single = average_checkpoints.main([run_dir, "--from_step", "30",
                                        "--out", out, "--name", "one"])
-    assert single["steps"] == [20]
+    assert single["steps"] == [30]
     assert single["average_accuracy"] == single["last_accuracy"]
     both = average_checkpoints.main([run_dir, "--from_step", "10",
-                                     "--weights", "raw", "--out", out,
-                                     "--name", "two"])
+                                     "--to_step", "20", "--weights", "raw",
+                                     "--out", out, "--name", "two"])
     assert both["steps"] == [10, 20] and both["weights"] == "raw"
     # the two checkpoints' own (different) weights were what was averaged
     assert [len(lists) for lists in averaged] == [1, 2]
@@ -72,14 +57,14 @@ def test_one_checkpoint_averages_to_itself_and_two_to_their_mean(
     assert any(not np.array_equal(a, b) for a, b in zip(first, second))
     saved = json.load(open(os.path.join(out, "average-checkpoints-two.json")))
     assert saved["average_accuracy"] == both["average_accuracy"]
-    assert saved["test_examples"] == 12
+    assert saved["test_examples"] == 66 - 66 * 3 // 4
 
 
 def test_an_empty_range_is_one_error_naming_the_run(tiny_run):
-    _, run_dir = tiny_run
-    with pytest.raises(SystemExit, match="no checkpoint from step 30 to the "
+    _, run_dir, _ = tiny_run
+    with pytest.raises(SystemExit, match="no checkpoint from step 31 to the "
                                          "end") as error:
-        average_checkpoints.main([run_dir, "--from_step", "30"])
+        average_checkpoints.main([run_dir, "--from_step", "31"])
     assert run_dir in str(error.value)
     with pytest.raises(SystemExit, match="no config.json"):
         average_checkpoints.main([os.path.dirname(run_dir), "--from_step", "0"])

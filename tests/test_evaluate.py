@@ -57,21 +57,6 @@ def test_grid_and_confusion_pictures(tmp_path):
         assert array.std() > 10  # not blank
 
 
-@pytest.fixture(scope="module")
-def tiny_run(tmp_path_factory):
-    root = tmp_path_factory.mktemp("evaluate")
-    write_tiny_dataset(root / "data", count=66, shape=(12, 12, 1), splits=True)
-    result = run_cli("trainer.py", "--dataset", "tiny", "--dataset_dir",
-                     str(root / "data"), "--train_dir", str(root / "runs"),
-                     "--batch_size", "8", "--n_z", "16",
-                     "--max_training_steps", "30", "--ckpt_save_step", "10",
-                     "--output_save_step", "10", "--test_sample_step", "10",
-                     "--write_summary_step", "10", "--log_step", "10")
-    assert result.returncode == 0, result.stderr[-3000:]
-    run_dir = os.path.join(root / "runs", os.listdir(root / "runs")[0])
-    return root, run_dir, result.stdout
-
-
 def test_evaler_matches_the_trainer_and_writes_everything(tiny_run):
     root, run_dir, train_log = tiny_run
     result = run_cli("evaler.py", "--dataset", "tiny", "--dataset_dir",
