@@ -185,7 +185,9 @@ def _train(config, strategy, chief, train, test, info, labeled, semi_supervised,
         checkpoint, save_dir, max_to_keep=ckpt_lib.MAX_TO_KEEP,
         checkpoint_name=ckpt_lib.CHECKPOINT_NAME)
     noise_file = os.path.join(run_dir, FIXED_NOISE_FILE)
-    if os.path.isfile(noise_file):
+    # Only the chief reads the file: another worker could find it while the
+    # chief is still writing it (its own samples are never saved anyway).
+    if chief and os.path.isfile(noise_file):
         fixed_noise = np.load(noise_file)
     else:
         fixed_noise = np.random.RandomState(config.seed).uniform(
