@@ -113,15 +113,21 @@ def test_batch_norm_without_sync_leaves_a_gap(tmp_path):
     assert local["loss_max_abs_diff"] > 10 * TOLERANCE
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def free_ports(count):
+    """`count` distinct free ports (bound at once, so never the same twice)."""
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for s in sockets:
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in sockets]
+    finally:
+        for s in sockets:
+            s.close()
 
 
 def test_two_workers_match_one_process(tmp_path):
     write_tiny_dataset(tmp_path / "data", count=48, shape=(8, 8, 1))
-    ports = [free_port(), free_port()]
+    ports = free_ports(2)
     cluster = {"worker": [f"127.0.0.1:{p}" for p in ports]}
     common = [str(tmp_path / "data"), str(tmp_path / "runs")]
     workers = []
