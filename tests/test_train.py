@@ -88,6 +88,15 @@ def test_progress_lines_report_test_accuracy(trained):
     assert "test accuracy" in result.stdout + result.stderr
 
 
+def test_tensorflow_python_info_lines_stay_hidden(trained):
+    # TensorFlow logs a "Sharding callback duration" INFO line through absl at
+    # every checkpoint save; absl shows INFO unless the CLI lowers it.
+    _, _, result = trained
+    info = [line for line in (result.stdout + result.stderr).splitlines()
+            if re.match(r"I\d{4} [\d:.]+ +\d+ \S+\.py:\d+\]", line)]
+    assert not info, info
+
+
 def test_resume_continues_step_and_optimizer_state(trained, tmp_path):
     root, run_dir, _ = trained
     result = run_cli("trainer.py", "--dataset", "tiny", "--dataset_dir",

@@ -49,6 +49,15 @@ def join_bool_values(argv: Sequence[str], names: Sequence[str]) -> list:
     return out
 
 
+def quiet_python_logging():
+    """absl's Python logging shows INFO unless told otherwise, and TensorFlow
+    logs through it (a "Sharding callback duration" line at every checkpoint
+    save): show warnings and errors only, unless --verbosity (-v) was given."""
+    from absl import flags, logging  # pylint: disable=import-outside-toplevel
+    if not flags.FLAGS["verbosity"].present:
+        logging.set_verbosity(logging.WARNING)
+
+
 def run(main: Callable, multi_value_flags: Sequence[str] = (),
         bool_flags: Sequence[str] = (), argv: Sequence[str] = None):
     """Runs an absl `main`; a UserError becomes one line on stderr and exit 2."""
@@ -58,6 +67,7 @@ def run(main: Callable, multi_value_flags: Sequence[str] = (),
     argv = join_bool_values(argv, bool_flags)
 
     def guarded(args):
+        quiet_python_logging()
         try:
             return main(args)
         except UserError as e:
