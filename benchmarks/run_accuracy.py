@@ -21,6 +21,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 from benchmarks import common  # noqa: E402
+from ssgan_tf import plots  # noqa: E402
 
 TAG = "test/accuracy"
 
@@ -39,7 +40,7 @@ def read_history(run_dir):
     for path in sorted(glob.glob(os.path.join(run_dir,
                                               "events.out.tfevents.*"))):
         first = last = None
-        for event in tf.compat.v1.train.summary_iterator(path):
+        for event in plots.read_events(path):
             first = event.wall_time if first is None else first
             last = event.wall_time
             for value in event.summary.value:

@@ -68,13 +68,22 @@ def save_confusion(result: dict, path: str):
     plt.close(figure)
 
 
+def read_events(path: str):
+    """The `Event` records of one TensorBoard event file, in order. Read with
+    tf.data: `tf.compat.v1.train.summary_iterator` does the same but logs a
+    deprecation warning at the user."""
+    import tensorflow as tf  # pylint: disable=import-outside-toplevel
+    for record in tf.data.TFRecordDataset(path):
+        yield tf.compat.v1.Event.FromString(record.numpy())
+
+
 def read_scalars(run_dir: str) -> dict:
     """{tag: [(step, value)]} from every TensorBoard event file of a run."""
     import glob  # pylint: disable=import-outside-toplevel
     import tensorflow as tf  # pylint: disable=import-outside-toplevel
     scalars = {}
     for path in sorted(glob.glob(os.path.join(run_dir, "events.out.tfevents.*"))):
-        for event in tf.compat.v1.train.summary_iterator(path):
+        for event in read_events(path):
             for value in event.summary.value:
                 if value.metadata.plugin_data.plugin_name == "scalars":
                     scalars.setdefault(value.tag, {})[event.step] = float(

@@ -71,6 +71,7 @@ def test_evaler_matches_the_trainer_and_writes_everything(tiny_run):
     trainer_said = train_log.split("test accuracy ")[-1].split()[0]
     assert f"{saved['accuracy']:.4f}" == trainer_said
     assert f"accuracy {saved['accuracy']:.4f}" in result.stdout
+    assert "deprecat" not in result.stderr.lower(), result.stderr[-3000:]
     for name in ("confusion.png", "curves.png", "samples-30.png"):
         with Image.open(os.path.join(run_dir, name)) as picture:
             assert picture.size[0] > 20 and picture.size[1] > 20
