@@ -3,6 +3,7 @@
     python benchmarks/accuracy.py [--variant preset] [--seeds 1 2 3]
                                   [--minutes 15] [--schedule_steps N]
                                   [--labels drawn|paper] [--ema_decay D]
+                                  [--learning_rate_g R]
                                   [--out DIR]
 
 Variants: `preset` (--preset mnist_100: the paper's networks and losses),
@@ -82,6 +83,9 @@ def main():
                         help="evaluate an average of the discriminator's "
                              "weights with this decay (--ema_decay) instead "
                              "of the variant's own setting")
+    parser.add_argument("--learning_rate_g", type=float, default=None,
+                        help="the generator's Adam rate (--learning_rate_g) "
+                             "instead of the variant's own")
     parser.add_argument("--labels", default="drawn", choices=["drawn", "paper"],
                         help="`drawn`: each seed draws its own class-balanced "
                              "labels (--num_labeled by --seed); `paper`: every "
@@ -103,6 +107,8 @@ def main():
     settings = dict(VARIANTS[args.variant])
     if args.ema_decay is not None:
         settings.update(ema_decay=args.ema_decay)
+    if args.learning_rate_g is not None:
+        settings.update(learning_rate_g=args.learning_rate_g)
     if args.steps:
         settings.update(max_training_steps=args.steps, lr_decay_fraction=0.0)
     elif args.schedule_steps:
@@ -149,6 +155,8 @@ def main():
               "runs": runs, **common.machine()}
     tag = args.variant + ("-mixed" if args.mixed_precision else "") + (
         f"-ema{args.ema_decay:g}" if args.ema_decay is not None else "") + (
+        f"-lrg{args.learning_rate_g:g}"
+        if args.learning_rate_g is not None else "") + (
         "-fresh" if args.d_noise == "fresh" else "") + (
         f"-schedule{args.schedule_steps}" if args.schedule_steps else "") + (
         "-paperlabels" if args.labels == "paper" else "")

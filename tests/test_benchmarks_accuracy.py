@@ -33,24 +33,30 @@ def test_accuracy_json_records_the_schedule_the_runs_used(tmp_path,
     assert (out / "accuracy-baseline-schedule3.png").is_file()
 
 
-def test_ema_decay_overrides_the_variant_and_names_the_files(tmp_path,
-                                                             mnist_dir):
+def test_ema_decay_and_generator_rate_override_the_variant(tmp_path,
+                                                           mnist_dir):
+    """--ema_decay and --learning_rate_g replace the variant's settings in
+    the runs and the JSON, and name the files; bad values are refused before
+    anything is written."""
     out = tmp_path / "out"
     common = ["--variant", "baseline", "--seeds", "1", "--steps", "2",
               "--dataset_dir", mnist_dir, "--mirror", "",
               "--out", str(out)]
-    refused = run_cli(os.path.join("benchmarks", "accuracy.py"), *common,
-                      "--ema_decay", "1.5")
-    assert refused.returncode == 2 and "--ema_decay" in refused.stderr
-    assert not out.exists()
+    for flag, value in (("--ema_decay", "1.5"), ("--learning_rate_g", "-1")):
+        refused = run_cli(os.path.join("benchmarks", "accuracy.py"), *common,
+                          flag, value)
+        assert refused.returncode == 2 and flag in refused.stderr
+        assert not out.exists()
     result = run_cli(os.path.join("benchmarks", "accuracy.py"), *common,
-                     "--ema_decay", "0.5")
+                     "--ema_decay", "0.5", "--learning_rate_g", "0.002")
     assert result.returncode == 0, result.stderr[-2000:]
-    with open(out / "accuracy-baseline-ema0.5.json") as f:
+    with open(out / "accuracy-baseline-ema0.5-lrg0.002.json") as f:
         record = json.load(f)
-    # the variant's own 0.999 replaced
+    # the variant's own 0.999 and 0.003 replaced
     assert record["settings"]["ema_decay"] == 0.5
+    assert record["settings"]["learning_rate_g"] == 0.002
     assert record["runs"][0]["final_step"] == 2
     run_dirs = os.listdir(out / "runs")
     with open(out / "runs" / run_dirs[0] / "config.json") as f:
-        assert json.load(f)["config"]["ema_decay"] == 0.5
+        saved = json.load(f)["config"]
+    assert saved["ema_decay"] == 0.5 and saved["learning_rate_g"] == 0.002
