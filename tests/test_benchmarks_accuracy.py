@@ -52,7 +52,7 @@ def test_ema_decay_and_generator_rate_override_the_variant(tmp_path,
     assert result.returncode == 0, result.stderr[-2000:]
     with open(out / "accuracy-baseline-ema0.5-lrg0.002.json") as f:
         record = json.load(f)
-    # the variant's own 0.999 and 0.003 replaced
+    # the variant's own 0.999 and 0.001 replaced
     assert record["settings"]["ema_decay"] == 0.5
     assert record["settings"]["learning_rate_g"] == 0.002
     assert record["runs"][0]["final_step"] == 2

@@ -38,7 +38,7 @@ def test_an_explicit_flag_beats_the_preset_even_at_its_default_value():
                    "--learning_rate_d", "0.001")
     assert config.clip_norm == 20.0
     assert config.learning_rate_d == 0.001
-    assert config.learning_rate_g == 0.003  # still the preset's
+    assert config.learning_rate_g == 0.001  # still the preset's
 
 
 def test_a_bad_value_names_its_flag():
