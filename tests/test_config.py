@@ -35,9 +35,9 @@ def test_preset_replaces_the_defaults_with_its_values():
 def test_an_explicit_flag_beats_the_preset_even_at_its_default_value():
     # 20 is the flag's default: only "was it given" can tell it from unset.
     config = parse("--preset", "mnist_100", "--clip_norm", "20",
-                   "--learning_rate_d", "0.001")
+                   "--learning_rate_d", "0.002")
     assert config.clip_norm == 20.0
-    assert config.learning_rate_d == 0.001
+    assert config.learning_rate_d == 0.002
     assert config.learning_rate_g == 0.001  # still the preset's
 
 
