@@ -60,3 +60,29 @@ def test_ema_decay_and_generator_rate_override_the_variant(tmp_path,
     with open(out / "runs" / run_dirs[0] / "config.json") as f:
         saved = json.load(f)["config"]
     assert saved["ema_decay"] == 0.5 and saved["learning_rate_g"] == 0.002
+
+
+def test_all_labels_baseline_trains_on_every_label_without_a_gan(tmp_path,
+                                                                 mnist_dir):
+    """--variant baseline_all_labels: the preset's discriminator, supervised
+    only, on every training label (num_labeled 0), its title saying so."""
+    out = tmp_path / "out"
+    result = run_cli(os.path.join("benchmarks", "accuracy.py"), "--variant",
+                     "baseline_all_labels", "--seeds", "1", "--steps", "2",
+                     "--dataset_dir", mnist_dir, "--mirror", "",
+                     "--out", str(out))
+    assert result.returncode == 0, result.stderr[-2000:]
+    with open(out / "accuracy-baseline_all_labels.json") as f:
+        record = json.load(f)
+    assert record["num_labeled"] == 0
+    assert record["settings"]["d_loss"] == "supervised"
+    assert record["settings"]["model"] == "improved_gan"
+    run_dirs = os.listdir(out / "runs")
+    with open(out / "runs" / run_dirs[0] / "config.json") as f:
+        saved = json.load(f)["config"]
+    assert saved["num_labeled"] == 0 and saved["d_loss"] == "supervised"
+    with open(out / "runs" / run_dirs[0] / "labeled_ids.txt") as f:
+        seen = f.read().split()
+    with open(os.path.join(mnist_dir, "mnist", "id_train.txt")) as f:
+        train_ids = f.read().split()
+    assert len(train_ids) > 100 and sorted(seen) == sorted(train_ids)
