@@ -106,7 +106,7 @@ def main():
     if args.labels == "paper" and VARIANTS[args.variant]["num_labeled"] != 100:
         parser.error(f"--labels paper: the paper's draw has 100 labels; "
                      f"--variant {args.variant} uses "
-                     f"{VARIANTS[args.variant]['num_labeled']}")
+                     f"{VARIANTS[args.variant]['num_labeled'] or 'all'}")
     # The variant's settings as the runs use them, written to the JSON.
     settings = dict(VARIANTS[args.variant])
     if args.ema_decay is not None:

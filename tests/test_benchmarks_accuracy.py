@@ -67,10 +67,13 @@ def test_all_labels_baseline_trains_on_every_label_without_a_gan(tmp_path,
     """--variant baseline_all_labels: the preset's discriminator, supervised
     only, on every training label (num_labeled 0), its title saying so."""
     out = tmp_path / "out"
-    result = run_cli(os.path.join("benchmarks", "accuracy.py"), "--variant",
-                     "baseline_all_labels", "--seeds", "1", "--steps", "2",
-                     "--dataset_dir", mnist_dir, "--mirror", "",
-                     "--out", str(out))
+    args = ["--variant", "baseline_all_labels", "--seeds", "1", "--steps",
+            "2", "--dataset_dir", mnist_dir, "--mirror", "", "--out", str(out)]
+    refused = run_cli(os.path.join("benchmarks", "accuracy.py"), *args,
+                      "--labels", "paper")
+    assert refused.returncode == 2 and "uses all" in refused.stderr
+    assert not out.exists()
+    result = run_cli(os.path.join("benchmarks", "accuracy.py"), *args)
     assert result.returncode == 0, result.stderr[-2000:]
     with open(out / "accuracy-baseline_all_labels.json") as f:
         record = json.load(f)
