@@ -10,12 +10,13 @@ Variants: `preset` (--preset mnist_100: the paper's networks and losses),
 `baseline` (the same discriminator trained on the same 100 labels alone,
 --d_loss supervised), `baseline_all_labels` (that discriminator trained on
 every one of the 60,000 training labels, no GAN: what this network reaches
-with full supervision, a reference for the 100-label runs), `original` (the original repository's networks and
-losses with --num_labeled 100), `original_baseline` (those networks on the
-100 labels alone), `original_fm` (those networks without batch norm, with the
-paper's losses and feature matching, Adam 3e-4), `original_fm_baseline` (the
-same on the 100 labels alone) and `sgan_30000` (Odena's SGAN with half of the
-labels, --model sgan --num_labeled 30000).
+with full supervision, a reference for the 100-label runs), `original` (the
+original repository's networks and losses with --num_labeled 100),
+`original_baseline` (those networks on the 100 labels alone), `original_fm`
+(those networks without batch norm, with the paper's losses and feature
+matching, Adam 3e-4), `original_fm_baseline` (the same on the 100 labels
+alone) and `sgan_30000` (Odena's SGAN with half of the labels, --model sgan
+--num_labeled 30000).
 
 Gets the genuine MNIST through `download.py --mirror ../shared/datasets/mnist`
 (or the registry copy when that folder is absent), trains the variant for a

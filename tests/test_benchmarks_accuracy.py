@@ -65,7 +65,9 @@ def test_ema_decay_and_generator_rate_override_the_variant(tmp_path,
 def test_all_labels_baseline_trains_on_every_label_without_a_gan(tmp_path,
                                                                  mnist_dir):
     """--variant baseline_all_labels: the preset's discriminator, supervised
-    only, on every training label (num_labeled 0), its title saying so."""
+    only (--d_loss supervised, which updates no generator), on every training
+    label (num_labeled 0: every training id in labeled_ids.txt); --labels
+    paper, which needs 100 labels, is refused before anything is written."""
     out = tmp_path / "out"
     args = ["--variant", "baseline_all_labels", "--seeds", "1", "--steps",
             "2", "--dataset_dir", mnist_dir, "--mirror", "", "--out", str(out)]
