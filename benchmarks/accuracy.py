@@ -104,10 +104,11 @@ def main():
     args = parser.parse_args()
     if args.steps and args.schedule_steps:
         parser.error("--steps and --schedule_steps exclude each other")
-    if args.labels == "paper" and VARIANTS[args.variant]["num_labeled"] != 100:
+    num_labeled = VARIANTS[args.variant]["num_labeled"]
+    labels_used = num_labeled or "all"  # num_labeled 0: every training label
+    if args.labels == "paper" and num_labeled != 100:
         parser.error(f"--labels paper: the paper's draw has 100 labels; "
-                     f"--variant {args.variant} uses "
-                     f"{VARIANTS[args.variant]['num_labeled'] or 'all'}")
+                     f"--variant {args.variant} uses {labels_used}")
     # The variant's settings as the runs use them, written to the JSON.
     settings = dict(VARIANTS[args.variant])
     if args.ema_decay is not None:
@@ -155,7 +156,7 @@ def main():
               "mixed_precision": args.mixed_precision, "steps": args.steps,
               "d_noise": args.d_noise, "labels": args.labels,
               "schedule_steps": args.schedule_steps,
-              "num_labeled": VARIANTS[args.variant]["num_labeled"],
+              "num_labeled": num_labeled,
               "minutes": args.minutes,
               "runs": runs, **common.machine()}
     tag = args.variant + ("-mixed" if args.mixed_precision else "") + (
@@ -183,8 +184,7 @@ def main():
     axis.grid(alpha=0.3)
     axis.legend()
     whose = " (the paper's)" if labeled_ids else ""
-    count_labeled = VARIANTS[args.variant]["num_labeled"] or "all"
-    axis.set_title(f"MNIST, {count_labeled} labels"
+    axis.set_title(f"MNIST, {labels_used} labels"
                    f"{whose}: {args.variant}")
     figure.tight_layout()
     figure.savefig(os.path.join(args.out, f"accuracy-{tag}.png"), dpi=100)
