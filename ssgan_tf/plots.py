@@ -4,13 +4,23 @@ Reads only what training wrote (images, event files, eval JSON). Also a CLI:
     python -m ssgan_tf.plots RUN_FOLDER     # curves.png and training.gif
 """
 
+import argparse
+import glob
+import json
 import math
 import os
+import sys
 
 import numpy as np
+import tensorflow as tf
+from PIL import Image
+
+from ssgan_tf import files
 
 
 def _pyplot():
+    # Imported when drawing, not with the module: choosing the Agg backend
+    # at import would change a notebook's plotting.
     import matplotlib  # pylint: disable=import-outside-toplevel
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt  # pylint: disable=import-outside-toplevel
@@ -38,10 +48,11 @@ def save_sample_grid(images: np.ndarray, path: str, scale: int = 3):
     mosaic = grid(images)
     mosaic = np.repeat(np.repeat(mosaic, scale, axis=0), scale, axis=1)
     plt = _pyplot()
-    if mosaic.shape[-1] == 1:
-        plt.imsave(path, mosaic[..., 0], cmap="gray", vmin=0, vmax=255)
-    else:
-        plt.imsave(path, mosaic)
+    with files.atomic_path(path) as tmp:
+        if mosaic.shape[-1] == 1:
+            plt.imsave(tmp, mosaic[..., 0], cmap="gray", vmin=0, vmax=255)
+        else:
+            plt.imsave(tmp, mosaic)
 
 
 def save_confusion(result: dict, path: str):
@@ -64,7 +75,8 @@ def save_confusion(result: dict, path: str):
                    f"accuracy {result['accuracy']:.4f}")
     figure.colorbar(image, ax=axis, fraction=0.046)
     figure.tight_layout()
-    figure.savefig(path, dpi=100)
+    with files.atomic_path(path) as tmp:
+        figure.savefig(tmp, dpi=100)
     plt.close(figure)
 
 
@@ -72,15 +84,12 @@ def read_events(path: str):
     """The `Event` records of one TensorBoard event file, in order. Read with
     tf.data: `tf.compat.v1.train.summary_iterator` does the same but logs a
     deprecation warning at the user."""
-    import tensorflow as tf  # pylint: disable=import-outside-toplevel
     for record in tf.data.TFRecordDataset(path):
         yield tf.compat.v1.Event.FromString(record.numpy())
 
 
 def read_scalars(run_dir: str) -> dict:
     """{tag: [(step, value)]} from every TensorBoard event file of a run."""
-    import glob  # pylint: disable=import-outside-toplevel
-    import tensorflow as tf  # pylint: disable=import-outside-toplevel
     scalars = {}
     for path in sorted(glob.glob(os.path.join(run_dir, "events.out.tfevents.*"))):
         for event in read_events(path):
@@ -114,7 +123,8 @@ def save_curves(run_dir: str, path: str):
     accuracy_axis.set_ylim(0, 1.02)
     accuracy_axis.legend(fontsize=8)
     figure.tight_layout()
-    figure.savefig(path, dpi=100)
+    with files.atomic_path(path) as tmp:
+        figure.savefig(tmp, dpi=100)
     plt.close(figure)
 
 
@@ -129,13 +139,13 @@ def sample_grid_files(run_dir: str) -> list:
 
 def save_gif(run_dir: str, path: str, frame_ms: int = 300) -> int:
     """training.gif: one frame per saved sample grid. Returns the frame count."""
-    from PIL import Image  # pylint: disable=import-outside-toplevel
-    files = sample_grid_files(run_dir)
-    if not files:
+    grids = sample_grid_files(run_dir)
+    if not grids:
         return 0
-    frames = [Image.open(f).convert("RGB") for f in files]
-    frames[0].save(path, save_all=True, append_images=frames[1:],
-                   duration=frame_ms, loop=0)
+    frames = [Image.open(f).convert("RGB") for f in grids]
+    with files.atomic_path(path) as tmp:
+        frames[0].save(tmp, save_all=True, append_images=frames[1:],
+                       duration=frame_ms, loop=0)
     return len(frames)
 
 
@@ -148,9 +158,6 @@ def write_run_pictures(run_dir: str, result: dict = None):
 
 
 def main(argv=None):
-    import argparse  # pylint: disable=import-outside-toplevel
-    import json  # pylint: disable=import-outside-toplevel
-    import sys  # pylint: disable=import-outside-toplevel
     parser = argparse.ArgumentParser(
         description="Write curves.png and training.gif (and confusion.png from "
                     "the newest eval-<step>.json) into a run folder.")

@@ -227,8 +227,9 @@ def test_write_is_atomic_when_interrupted(tmp_path, monkeypatch):
 
     def explode(*args, **kwargs):
         raise KeyboardInterrupt
-    monkeypatch.setattr(data_format, "_write_lines_atomic", explode)
+    monkeypatch.setattr(data_format.files, "write_lines", explode)
     with pytest.raises(KeyboardInterrupt):
         data_format.write_dataset(path, [f"n{i}" for i in range(40)], images,
                                   labels)
     assert open(os.path.join(path, "data.hy"), "rb").read() == before
+    assert not [n for n in os.listdir(path) if "tmp" in n]  # no leftovers

@@ -22,6 +22,7 @@ from typing import Dict, List, Optional, Sequence
 import h5py
 import numpy as np
 
+from ssgan_tf import files
 from ssgan_tf.errors import UserError
 
 DATA_FILE_NAMES = ("data.hy", "data.hdf5")  # written: the first; read: either
@@ -114,13 +115,6 @@ def read_ids(file_path: str) -> List[str]:
     return ids
 
 
-def _write_lines_atomic(file_path: str, lines: Sequence[str]):
-    tmp = file_path + ".tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write("".join(f"{line}\n" for line in lines))
-    os.replace(tmp, file_path)
-
-
 def write_dataset(path: str, ids: Sequence[str], images: np.ndarray,
                   labels: np.ndarray, num_class: Optional[int] = None,
                   class_names: Optional[Sequence[str]] = None,
@@ -155,18 +149,19 @@ def write_dataset(path: str, ids: Sequence[str], images: np.ndarray,
         num_class = len(class_names) if class_names else int(labels.max()) + 1
     os.makedirs(path, exist_ok=True)
     data_file = os.path.join(path, DATA_FILE_NAMES[0])
-    tmp = data_file + ".tmp"
     one_hot = np.zeros((len(labels), num_class), np.uint8)
     one_hot[np.arange(len(labels)), labels] = 1
-    _write_groups(tmp, ids, images, one_hot, class_names)
-    _write_lines_atomic(os.path.join(path, ID_FILE), ids)
-    for split, file_name in SPLIT_FILES.items():
-        split_file = os.path.join(path, file_name)
-        if splits is not None:
-            _write_lines_atomic(split_file, splits[split])
-        elif os.path.exists(split_file):
-            os.remove(split_file)  # a stale split would not match the new ids
-    os.replace(tmp, data_file)
+    # data.hy is renamed into place last: until then the folder holds the
+    # previous complete dataset or none.
+    with files.atomic_path(data_file) as tmp:
+        _write_groups(tmp, ids, images, one_hot, class_names)
+        files.write_lines(os.path.join(path, ID_FILE), ids)
+        for split, file_name in SPLIT_FILES.items():
+            split_file = os.path.join(path, file_name)
+            if splits is not None:
+                files.write_lines(split_file, splits[split])
+            elif os.path.exists(split_file):
+                os.remove(split_file)  # a stale split would not match the ids
     for other in DATA_FILE_NAMES[1:]:
         if os.path.exists(os.path.join(path, other)):
             os.remove(os.path.join(path, other))
@@ -219,15 +214,12 @@ def _write_cache(path, data_file, ids, images, labels, num_class, class_names):
         if os.path.exists(meta_file):
             os.remove(meta_file)  # invalid until the arrays below are complete
         for name, array in (("images", images), ("labels", labels)):
-            tmp = os.path.join(cache, f"{name}.tmp.npy")
-            np.save(tmp, array)
-            os.replace(tmp, os.path.join(cache, f"{name}.npy"))
+            with files.atomic_path(os.path.join(cache, f"{name}.npy")) as tmp:
+                np.save(tmp, array)
         meta = {"version": _CACHE_VERSION, "data": _file_stamp(data_file),
                 "ids_sha256": _ids_digest(ids), "num_class": num_class,
                 "class_names": list(class_names) if class_names else None}
-        with open(meta_file + ".tmp", "w") as f:
-            json.dump(meta, f)
-        os.replace(meta_file + ".tmp", meta_file)
+        files.write_json(meta_file, meta)
     except OSError:
         pass  # a read-only dataset folder: load from the HDF5 file each time
 
@@ -334,6 +326,13 @@ def load_dataset(dataset_dir: str, name: str) -> ArrayDataset:
         images, labels, num_class, class_names = cached
     return ArrayDataset(name=name, ids=ids, images=images, labels=labels,
                         num_class=int(num_class), class_names=class_names)
+
+
+def write_images(path: str, images: np.ndarray):
+    """The original's `g_img` dump: an HDF5 file with one `image` dataset."""
+    with files.atomic_path(path) as tmp:
+        with h5py.File(tmp, "w") as f:
+            f["image"] = images
 
 
 def split_ids(path: str, ids: Sequence[str]) -> Dict[str, List[str]]:

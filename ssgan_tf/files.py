@@ -1,0 +1,53 @@
+"""Files written whole or not at all.
+
+Every file a run or a dataset folder holds is written under a temporary name
+in the same folder and renamed over its final name last: a kill mid-write
+leaves the previous file (or none), never a truncated one.
+"""
+
+import contextlib
+import json
+import os
+import tempfile
+
+
+@contextlib.contextmanager
+def atomic_path(path: str):
+    """Yields a temporary path beside `path`; on success it replaces `path`.
+
+    For writers that want a file name (h5py, numpy, matplotlib, PIL). On an
+    exception the temporary file is removed and `path` is left as it was.
+    """
+    folder, name = os.path.split(os.path.abspath(path))
+    suffix = os.path.splitext(name)[1]  # writers that pick a format by it
+    handle, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=f".tmp{suffix}",
+                                   dir=folder)
+    os.close(handle)
+    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp's 0600 would hide it from others
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def write_text(path: str, text: str):
+    with atomic_path(path) as tmp:
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(text)
+
+
+def write_json(path: str, value, **kwargs):
+    write_text(path, json.dumps(value, **kwargs))
+
+
+def write_lines(path: str, lines):
+    write_text(path, "".join(f"{line}\n" for line in lines))
