@@ -1,8 +1,10 @@
-"""The one configuration object, its flags, and the paper's presets.
+"""The one configuration object and its flags.
 
 Every field carries its help text; `define_flags` turns the fields into absl
 flags (the CLIs call it) and `from_flags` builds the frozen Config back from
-parsed flag values, so the library never reads FLAGS itself.
+parsed flag values, so the library never reads FLAGS itself. A few fields are
+details of the paper's networks and optimizer that only a preset (or the
+Python API) sets: they have no flag. The presets live in `presets.py`.
 """
 
 import dataclasses
@@ -11,6 +13,7 @@ import math
 from typing import Any, Dict, Optional
 
 from ssgan_tf.errors import UserError
+from ssgan_tf.presets import PRESETS
 
 # The largest --seed: numpy's generators take seeds below 2**32, and the data
 # streams also use seed + 1 and seed + 2.
@@ -18,8 +21,24 @@ MAX_SEED = 2**31 - 1
 
 
 def _field(default, help_text, choices=None):
-    return dataclasses.field(default=default,
-                             metadata={"help": help_text, "choices": choices})
+    return dataclasses.field(default=default, metadata={
+        "help": help_text, "choices": choices, "flag": True})
+
+
+def _detail(default, help_text, choices=None):
+    """A field set by a preset or the Python API, with no flag."""
+    return dataclasses.field(default=default, metadata={
+        "help": help_text, "choices": choices, "flag": False})
+
+
+# Settings earlier versions had; a run folder's config.json may still name
+# them. Each with why it went, for the one line that says it is ignored.
+REMOVED_FIELDS = {
+    "d_noise": "the table noise is the only implementation",
+    "g_shares_d_pass": "generator updates always follow the discriminator's",
+    "g_extra_update_above": "the conditional extra generator update did not "
+                            "help",
+}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -56,18 +75,6 @@ class Config:
     model: str = _field("original", "Networks: the original repository's, the "
                         "Improved-GAN paper's, or Odena's SGAN.",
                         ["original", "improved_gan", "sgan"])
-    d_noise: str = _field("table", "The improved_gan MNIST discriminator's "
-                          "Gaussian training noise: `table` slices a fixed "
-                          "table of N(0, 1) samples at a random offset (fast "
-                          "on a CPU), `fresh` draws new samples each time (the "
-                          "default before 2026-11-22).", ["table", "fresh"])
-    d_init: str = _field("unit", "The improved_gan MNIST discriminator's weight "
-                         "normalization starts from unit-norm rows (`unit`) "
-                         "or from the paper's data-dependent initialization "
-                         "on 500 training images (`data`).", ["unit", "data"])
-    g_bn_scale: bool = _field(True, "The improved_gan generators' batch norms "
-                              "learn a scale; the paper's have none "
-                              "(--nog_bn_scale).")
     batch_size: int = _field(32, "Global batch size (split across replicas).")
     n_z: int = _field(128, "Size of the generator's uniform noise vector.")
     norm_type: str = _field("batch", "Normalization in the original networks.",
@@ -82,36 +89,29 @@ class Config:
     g_loss: str = _field("original", "Generator loss: the original's log p(fake) "
                          "plus annealed reconstruction, or feature matching.",
                          ["original", "feature_matching"])
+    # --- details of the paper's code (set by presets, no flags)
+    d_init: str = _detail("unit", "The improved_gan MNIST discriminator's "
+                          "weight norm starts from unit-norm rows or from the "
+                          "paper's data-dependent initialization.",
+                          ["unit", "data"])
+    g_bn_scale: bool = _detail(True, "The improved_gan generators' batch norms "
+                               "learn a scale (the paper's have none).")
+    fm_reduction: str = _detail("sum", "Feature matching sums the squared "
+                                "differences of the feature means, or "
+                                "averages them (the paper's code).",
+                                ["sum", "mean"])
+    fm_separate_batch: bool = _detail(False, "The generator's real-feature "
+                                      "mean comes from an unlabeled batch of "
+                                      "its own (the paper's code), not from "
+                                      "the discriminator step's.")
+    adam_epsilon: float = _detail(1e-7, "Adam's epsilon for both networks.")
     # --- optimization
     max_training_steps: int = _field(20000, "Training steps (each: one D "
                                      "update and --update_rate G updates).")
     learning_rate_g: float = _field(1e-4, "Generator learning rate (Adam).")
     learning_rate_d: float = _field(1e-4, "Discriminator learning rate (Adam).")
     update_rate: int = _field(1, "Generator updates per discriminator update.")
-    g_shares_d_pass: bool = _field(False, "The first generator update reuses "
-                                   "the discriminator update's generated batch "
-                                   "(simultaneous instead of alternating "
-                                   "updates; saves one generator forward pass).")
-    g_extra_update_above: float = _field(
-        0.0, "With feature matching: one more generator update (on fresh "
-        "noise) in each step whose feature-matching loss exceeds this value, "
-        "as a public PyTorch reimplementation of the paper does; 0: never.")
-    fm_separate_batch: bool = _field(
-        False, "With feature matching: the generator's real-feature mean "
-        "comes from an unlabeled batch of its own, shuffled independently of "
-        "the discriminator's, as the paper's code does (on MNIST it made no "
-        "measurable difference, see benchmarks/ACCURACY.md); default: from the "
-        "discriminator step's unlabeled batch.")
-    fm_reduction: str = _field("sum", "Feature matching sums the squared "
-                               "differences of the feature means (`sum`) or "
-                               "averages them (`mean`, the paper's code: 1/250 "
-                               "of the sum on MNIST, which matters only "
-                               "through Adam's epsilon).", ["sum", "mean"])
     adam_beta1: float = _field(0.5, "Adam's beta1 for both networks.")
-    adam_epsilon: float = _field(1e-7, "Adam's epsilon for both networks "
-                                 "(Keras's default); the paper's code adds "
-                                 "1e-8 under the square root, about the same "
-                                 "as 1e-4 here.")
     clip_norm: float = _field(20.0, "The gradient of the global batch is clipped "
                               "to this norm, as the original did; 0: no "
                               "clipping.")
@@ -165,6 +165,16 @@ class Config:
     def replace(self, **changes) -> "Config":
         return dataclasses.replace(self, **changes)
 
+    @classmethod
+    def from_preset(cls, name: str, **overrides) -> "Config":
+        """The preset's values over the defaults, then `overrides`; checked."""
+        if name not in PRESETS:
+            raise UserError(f"unknown preset {name!r}; one of "
+                            f"{', '.join(PRESETS)}")
+        config = cls(**dict(PRESETS[name], preset=name, **overrides))
+        validate(config)
+        return config
+
 
 @dataclasses.dataclass(frozen=True)
 class EvalConfig:
@@ -183,47 +193,10 @@ class EvalConfig:
     plots: bool = True
 
 
-# Salimans et al. 2016: Adam beta1 0.5, batch 100, lr 0.003 (MNIST) or 3e-4
-# (32x32), linear decay to 0 over the last third, feature matching, weight
-# averaging for evaluation, no gradient clipping (their code has none; on MNIST
-# the original's clip at 20 made the discriminator run away for thousands of
-# steps, see benchmarks/ACCURACY.md). The step counts keep a run to a working
-# day on 2 CPU cores for MNIST; on a GPU raise --max_training_steps.
-# mnist_100's generator runs at a third of the discriminator's rate, as Dai et
-# al. 2017 ("Bad GAN") train these networks (gen_lr 1e-3, dis_lr 3e-3): on
-# MNIST with 100 drawn labels it learned faster and ended higher than at the
-# paper's 0.003 (benchmarks/ACCURACY.md, 2026-11-23).
-PRESETS: Dict[str, Dict[str, Any]] = {
-    "mnist_100": dict(dataset="MNIST", num_labeled=100, model="improved_gan",
-                      d_loss="improved_gan", g_loss="feature_matching",
-                      batch_size=100, learning_rate_g=0.001,
-                      learning_rate_d=0.003, lr_decay_fraction=1 / 3,
-                      max_training_steps=60000, ema_decay=0.999, n_z=100,
-                      clip_norm=0.0,
-                      # the rest of the paper's MNIST code
-                      # (benchmarks/ACCURACY.md, "The preset with the
-                      # paper's details")
-                      d_init="data", g_bn_scale=False, fm_reduction="mean",
-                      adam_epsilon=1e-4, fm_separate_batch=True),
-    "svhn_1000": dict(dataset="SVHN", num_labeled=1000, model="improved_gan",
-                      d_loss="improved_gan", g_loss="feature_matching",
-                      batch_size=100, learning_rate_g=3e-4,
-                      learning_rate_d=3e-4, lr_decay_fraction=1 / 3,
-                      max_training_steps=120000, ema_decay=0.9999, n_z=100,
-                      clip_norm=0.0),
-    "cifar10_4000": dict(dataset="CIFAR10", num_labeled=4000,
-                         model="improved_gan", d_loss="improved_gan",
-                         g_loss="feature_matching", batch_size=100,
-                         learning_rate_g=3e-4, learning_rate_d=3e-4,
-                         lr_decay_fraction=1 / 3, max_training_steps=120000,
-                         ema_decay=0.9999, n_z=100, clip_norm=0.0),
-}
-
-
 def define_flags(flags_module, skip=()):
     """Defines one absl flag per Config field (not those in `skip`)."""
     for field in dataclasses.fields(Config):
-        if field.name in skip:
+        if field.name in skip or not field.metadata["flag"]:
             continue
         help_text = field.metadata["help"]
         choices = field.metadata["choices"]
@@ -255,6 +228,9 @@ def from_flags(flag_values, skip=(), saved=None) -> Config:
     for field in dataclasses.fields(Config):
         if field.name in skip:
             continue
+        if not field.metadata["flag"]:
+            values[field.name] = field.default
+            continue
         values[field.name] = flag_values[field.name].value
         if flag_values[field.name].present:
             explicit.add(field.name)
@@ -279,11 +255,38 @@ def field_names():
     return [field.name for field in dataclasses.fields(Config)]
 
 
-def saved_settings(values, source: str) -> Dict[str, Any]:
+def flag_names():
+    return [field.name for field in dataclasses.fields(Config)
+            if field.metadata["flag"]]
+
+
+def detail_names():
+    return [field.name for field in dataclasses.fields(Config)
+            if not field.metadata["flag"]]
+
+
+def retired_flag(name: str) -> Optional[str]:
+    """Why `--name` is no longer a trainer flag, or None if it never was one
+    of the flags taken away."""
+    if name in REMOVED_FIELDS:
+        return f"--{name} was removed: {REMOVED_FIELDS[name]}"
+    if name in detail_names():
+        return (f"--{name} is no longer a flag: it is a detail of the paper's "
+                f"code that a preset sets (ssgan_tf/presets.py); use --preset, "
+                f"or Config(...) from Python")
+    return None
+
+
+def saved_settings(values, source: str, log=print) -> Dict[str, Any]:
     """The Config fields in `values` (a run's saved "config"), each checked
-    against its field's type; `source` names the file in errors."""
+    against its field's type; `source` names the file in errors. Settings
+    this version removed are ignored, with one line saying so."""
     if not isinstance(values, dict):
         raise UserError(f"{source}: \"config\" is not an object")
+    removed = sorted(name for name in values if name in REMOVED_FIELDS)
+    if removed:
+        log(f"{source}: ignoring settings this version removed: "
+            f"{', '.join(removed)}")
     settings = {}
     for field in dataclasses.fields(Config):
         if field.name not in values:
@@ -313,6 +316,13 @@ def validate(config: Config):
         if isinstance(value, float) and not math.isfinite(value):
             raise UserError(f"--{field.name} must be a finite number, got "
                             f"{value}")
+    for field in dataclasses.fields(config):
+        choices = field.metadata["choices"]
+        value = getattr(config, field.name)
+        if choices and value not in choices:
+            raise UserError(f"{field.name} must be one of "
+                            f"{', '.join(str(c) for c in choices if c)}, got "
+                            f"{value!r}")
     positive = ("batch_size", "n_z", "max_training_steps", "update_rate",
                 "log_step", "write_summary_step", "ckpt_save_step",
                 "test_sample_step", "output_save_step", "steps_per_call",
@@ -336,8 +346,6 @@ def validate(config: Config):
         raise UserError("--clip_norm must be >= 0 (0: no clipping)")
     if not 0.0 <= config.ema_decay < 1.0:
         raise UserError("--ema_decay must lie in [0, 1)")
-    if config.g_extra_update_above < 0:
-        raise UserError("--g_extra_update_above must be >= 0 (0: never)")
     if not 0.0 <= config.lr_decay_fraction <= 1.0:
         raise UserError("--lr_decay_fraction must lie in [0, 1]")
     if config.strategy == "multi_worker" and not config.run_name \

@@ -51,7 +51,7 @@ def test_a_bad_value_names_its_flag():
     ("learning_rate_g", "nan"), ("adam_beta1", "1.5"), ("adam_beta1", "-0.1"),
     ("max_seconds", "-3"), ("recon_weight_scale", "-1"), ("seed", "-1"),
     ("seed", str(2**31)), ("ema_decay", "nan"), ("clip_norm", "inf"),
-    ("lr_decay_fraction", "nan"), ("adam_epsilon", "0"),
+    ("lr_decay_fraction", "nan"),
     ("label_smoothing_alpha", "nan")])
 def test_values_that_cannot_train_are_refused_by_name(flag, value):
     with pytest.raises(UserError, match=f"--{flag} must"):
@@ -69,8 +69,8 @@ def test_a_resume_takes_the_saved_settings_and_the_flags_given_now():
     first = parse("--preset", "mnist_100", "--max_training_steps", "180000",
                   "--seed", "7", "--dataset_dir", "/data")
     saved = config_lib.saved_settings(
-        dict(json.loads(first.to_json()), removed_field=1), "run/config.json")
-    assert "removed_field" not in saved  # another version's keys are ignored
+        dict(json.loads(first.to_json()), unknown_field=1), "run/config.json")
+    assert "unknown_field" not in saved  # another version's keys are ignored
     resumed = parse("--checkpoint", "run", "--max_seconds", "60", saved=saved)
     assert resumed.replace(checkpoint=None, max_seconds=0.0) == first
     assert (resumed.checkpoint, resumed.max_seconds) == ("run", 60.0)
@@ -91,3 +91,50 @@ def test_a_saved_setting_of_the_wrong_type_names_the_file_and_field(key,
                                                                      value):
     with pytest.raises(UserError, match=f"run/config.json: {key} = "):
         config_lib.saved_settings({key: value}, "run/config.json")
+
+
+def test_details_of_the_paper_are_fields_without_flags():
+    details = set(config_lib.detail_names())
+    assert details == {"d_init", "g_bn_scale", "fm_reduction",
+                       "fm_separate_batch", "adam_epsilon"}
+    assert not details & set(config_lib.flag_names())
+    # the preset still sets them, and the flag path gives the same Config
+    preset = parse("--preset", "mnist_100", "--seed", "4")
+    assert (preset.d_init, preset.g_bn_scale, preset.fm_reduction,
+            preset.fm_separate_batch, preset.adam_epsilon) == (
+                "data", False, "mean", True, 1e-4)
+    assert preset == config_lib.Config.from_preset("mnist_100", seed=4)
+    # without a preset: the defaults
+    assert parse().d_init == "unit" and parse().adam_epsilon == 1e-7
+
+
+def test_removed_and_detail_flags_say_why_they_are_gone():
+    assert "was removed" in config_lib.retired_flag("g_shares_d_pass")
+    assert "was removed" in config_lib.retired_flag("d_noise")
+    assert "preset" in config_lib.retired_flag("d_init")
+    assert config_lib.retired_flag("batch_size") is None
+
+
+def test_a_saved_config_with_removed_fields_is_read_with_one_line():
+    lines = []
+    saved = config_lib.saved_settings(
+        {"seed": 3, "d_noise": "fresh", "g_shares_d_pass": False,
+         "g_extra_update_above": 0.0, "d_init": "data"}, "run/config.json",
+        log=lines.append)
+    assert saved == {"seed": 3, "d_init": "data"}
+    assert lines == ["run/config.json: ignoring settings this version "
+                     "removed: d_noise, g_extra_update_above, g_shares_d_pass"]
+
+
+@pytest.mark.parametrize("changes, name", [
+    (dict(adam_epsilon=0.0), "adam_epsilon"), (dict(d_init="zeros"), "d_init"),
+    (dict(fm_reduction="max"), "fm_reduction"), (dict(batch_size=-5),
+                                                 "batch_size")])
+def test_from_preset_checks_the_values(changes, name):
+    with pytest.raises(UserError, match=name):
+        config_lib.Config.from_preset("mnist_100", **changes)
+
+
+def test_from_preset_refuses_an_unknown_preset():
+    with pytest.raises(UserError, match="mnist_1000"):
+        config_lib.Config.from_preset("mnist_1000")

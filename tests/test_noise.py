@@ -1,4 +1,4 @@
-"""The MNIST discriminator's Gaussian noise: from a table, or fresh."""
+"""The MNIST discriminator's Gaussian noise, from a table of samples."""
 
 import numpy as np
 import pytest
@@ -10,7 +10,7 @@ from ssgan_tf.models.noise import GaussianNoise
 
 def test_table_noise_has_the_asked_deviation_and_no_bias():
     tf.random.set_seed(0)
-    noise = GaussianNoise("table")
+    noise = GaussianNoise()
     x = tf.fill([300, 1000], 2.0)
     added = (noise(x, 0.5) - x).numpy()
     assert added.shape == (300, 1000)
@@ -22,7 +22,7 @@ def test_table_noise_has_the_asked_deviation_and_no_bias():
 
 def test_each_use_takes_other_samples_from_the_table():
     tf.random.set_seed(0)
-    noise = GaussianNoise("table", size=1 << 16)
+    noise = GaussianNoise(size=1 << 16)
     x = tf.zeros([8, 100])
     first, second = noise(x, 1.0).numpy(), noise(x, 1.0).numpy()
     assert not np.allclose(first, second)
@@ -37,37 +37,29 @@ def test_each_use_takes_other_samples_from_the_table():
 
 def test_a_tensor_larger_than_the_table_gets_fresh_samples():
     tf.random.set_seed(0)
-    noise = GaussianNoise("table", size=100)
+    noise = GaussianNoise(size=100)
     added = noise(tf.zeros([20, 50]), 1.0).numpy()  # 1,000 > 100 elements
     assert len(np.unique(added)) == added.size
     assert not np.isin(added, noise.table.numpy()).any()
 
 
-def test_fresh_noise_keeps_no_table_and_unknown_sources_are_refused():
-    assert GaussianNoise("fresh").table is None
-    with pytest.raises(ValueError):
-        GaussianNoise("uniform")
-
-
 def test_the_table_is_not_a_weight_of_the_discriminator(tmp_path):
     shape = (28, 28, 1)
-    with_table = improved_gan.MlpDiscriminator(shape, 10, noise="table")
-    fresh = improved_gan.MlpDiscriminator(shape, 10, noise="fresh")
+    with_table = improved_gan.MlpDiscriminator(shape, 10)
+    other = improved_gan.MlpDiscriminator(shape, 10)
     images = tf.zeros([2] + list(shape))
     with_table(images)
-    fresh(images)
-    assert len(with_table.weights) == len(fresh.weights)
+    other(images)
     assert not any("noise" in w.path for w in with_table.weights)
-    # A checkpoint of one loads into the other: the noise is not saved.
     prefix = tf.train.Checkpoint(d=with_table).write(str(tmp_path / "d"))
     names = [name for name, _ in tf.train.list_variables(prefix)]
     assert not any("noise" in name for name in names)
-    tf.train.Checkpoint(d=fresh).read(prefix).assert_consumed()
+    tf.train.Checkpoint(d=other).read(prefix).assert_consumed()
 
 
 def test_training_noise_comes_from_the_table_and_evaluation_has_none():
     tf.random.set_seed(0)
-    d = improved_gan.MlpDiscriminator((28, 28, 1), 10, noise="table")
+    d = improved_gan.MlpDiscriminator((28, 28, 1), 10)
     images = tf.random.uniform([4, 28, 28, 1], -1, 1)
     clean = d(images, training=False).numpy()
     np.testing.assert_array_equal(clean, d(images, training=False).numpy())

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from ssgan_tf import models
+from ssgan_tf import models, objectives
 from ssgan_tf.config import Config
 from ssgan_tf.train import optimizer as optimizer_lib, step as step_lib
 
@@ -31,10 +31,18 @@ class RecordingDiscriminator(keras.Model):
         return self.features_and_logits(images, training)[1]
 
 
+def train_step(config, generator, discriminator, g_opt, d_opt, num_class,
+               semi_supervised=True):
+    """The TrainStep of `config` on one device, its objective built from it."""
+    return step_lib.TrainStep(
+        config, tf.distribute.get_strategy(), generator, discriminator, g_opt,
+        d_opt, objectives.build(config, num_class, 1), num_class,
+        semi_supervised)
+
+
 def make_step(discriminator, config=None, num_class=2):
-    config = config or Config(batch_size=4)
-    return step_lib.TrainStep(config, tf.distribute.get_strategy(), None,
-                              discriminator, None, None, num_class, True)
+    return train_step(config or Config(batch_size=4), None, discriminator,
+                      None, None, num_class)
 
 
 @pytest.mark.parametrize("independent", [True, False])
@@ -73,31 +81,26 @@ def test_improved_gan_discriminators_are_batch_independent_original_is_not():
     assert not getattr(sgan, "batch_independent", False)
 
 
-@pytest.mark.parametrize("shares", [False, True])
-def test_step_reports_the_generator_loss(shares):
-    config = Config(**dict(batch_size=6, model="improved_gan",
-                           d_loss="improved_gan", g_loss="feature_matching",
-                           n_z=8, g_shares_d_pass=shares))
+def test_step_reports_the_generator_loss():
+    config = Config(batch_size=6, model="improved_gan", d_loss="improved_gan",
+                    g_loss="feature_matching", n_z=8)
     generator, discriminator = models.build("improved_gan", (28, 28, 1), 10, 8)
     generator(tf.zeros([2, 8]))
     discriminator(tf.zeros([2, 28, 28, 1]))
     g_opt = optimizer_lib.build_optimizer(config, 1e-3)
     d_opt = optimizer_lib.build_optimizer(config, 1e-3)
-    trainer = step_lib.TrainStep(config, tf.distribute.get_strategy(),
-                                 generator, discriminator, g_opt, d_opt, 10,
-                                 True)
+    trainer = train_step(config, generator, discriminator, g_opt, d_opt, 10)
     rng = np.random.RandomState(0)
     batch = {"image": tf.constant(rng.uniform(-1, 1, (6, 28, 28, 1)),
                                   tf.float32),
              "label": tf.constant(rng.randint(0, 10, 6), tf.int32),
              "unlabeled": tf.constant(rng.uniform(-1, 1, (6, 28, 28, 1)),
                                       tf.float32),
-             "noise": tf.constant(rng.uniform(
-                 -1, 1, (6, step_lib.noise_passes(config), 8)), tf.float32)}
+             "noise": tf.constant(rng.uniform(-1, 1, (6, 2, 8)), tf.float32)}
     g_before = [v.numpy() for v in generator.trainable_variables]
     metrics = trainer.replica_step(batch)
     # The feature-matching loss of random images against the generator's is
-    # a positive distance; before the fix, sharing the pass reported 0.
+    # a positive distance.
     assert float(metrics["g_loss"]) > 0.0
     assert float(metrics["d_loss"]) > 0.0
     assert any(not np.allclose(before, after.numpy()) for before, after in
@@ -155,10 +158,9 @@ def feature_matching_step(**overrides):
     generator, discriminator = TinyGenerator(), RecordingDiscriminator(True)
     generator(tf.zeros([1, 3]))
     discriminator(tf.zeros([1, 2, 2, 1]))
-    trainer = step_lib.TrainStep(
-        config, tf.distribute.get_strategy(), generator, discriminator,
-        tf.keras.optimizers.Adam(1e-2), tf.keras.optimizers.Adam(1e-2), 2,
-        True)
+    trainer = train_step(config, generator, discriminator,
+                         tf.keras.optimizers.Adam(1e-2),
+                         tf.keras.optimizers.Adam(1e-2), 2)
     return generator, discriminator, trainer
 
 
@@ -221,31 +223,17 @@ def test_feature_matching_uses_the_generators_own_unlabeled_batch():
         discriminator, batch["unlabeled"], fake), rel=1e-2)
 
 
-def test_shared_pass_update_matches_the_d_steps_unlabeled_batch():
-    """With --g_shares_d_pass the only G update is the D pass's own: it
-    matches the generated features to the D step's unlabeled batch, as D was
-    before its update, even when `unlabeled_g` is in the batch
-    (--fm_separate_batch applies to the later updates only)."""
-    generator, discriminator, trainer = feature_matching_step(
-        g_shares_d_pass=True, fm_separate_batch=True)
-    batch = two_unlabeled_batches(5, noise_passes=1)
-    fake = generator(batch["noise"][:, 0], training=True)
-    # D as it was before the step
-    expected = feature_distance(discriminator, batch["unlabeled"], fake)
-    other = feature_distance(discriminator, batch["unlabeled_g"], fake)
-    reported = float(trainer.replica_step(batch)["g_loss"]) / 4
-    assert reported == pytest.approx(expected, rel=1e-5)
-    assert reported != pytest.approx(other, rel=1e-2)
-
-
-@pytest.mark.parametrize("threshold, updates", [(1e-9, 2), (1e9, 1), (0.0, 1)])
-def test_extra_generator_update_only_above_the_threshold(threshold, updates):
-    """--g_extra_update_above: a second G update (on the batch's last noise
-    slot) in a step whose feature-matching loss exceeds the value."""
+@pytest.mark.parametrize("update_rate", [1, 2])
+def test_each_step_makes_update_rate_generator_updates_on_their_own_noise(
+        update_rate):
+    """One D update, then --update_rate G updates, each on its own noise slot
+    (1 + update_rate slots); the supervised baseline makes none."""
     config = Config(batch_size=4, d_loss="improved_gan",
-                    g_loss="feature_matching", n_z=3,
-                    g_extra_update_above=threshold)
-    assert step_lib.noise_passes(config) == (3 if threshold else 2)
+                    g_loss="feature_matching", n_z=3, update_rate=update_rate)
+    objective = objectives.build(config, 2, 1)
+    assert step_lib.noise_passes(objective, update_rate) == 1 + update_rate
+    supervised = objectives.build(config.replace(d_loss="supervised"), 2, 1)
+    assert step_lib.noise_passes(supervised, update_rate) == 1
     generator, discriminator = TinyGenerator(), RecordingDiscriminator(True)
     generator(tf.zeros([1, 3]))
     discriminator(tf.zeros([1, 2, 2, 1]))
@@ -253,17 +241,16 @@ def test_extra_generator_update_only_above_the_threshold(threshold, updates):
         tf.keras.optimizers.Adam(1e-2)
     g_opt.build(generator.trainable_variables)
     d_opt.build(discriminator.trainable_variables)
-    trainer = step_lib.TrainStep(
-        config, tf.distribute.get_strategy(), generator, discriminator,
-        g_opt, d_opt, 2, True)
+    trainer = train_step(config, generator, discriminator, g_opt, d_opt, 2)
     rng = np.random.RandomState(1)
     batch = {"image": tf.constant(rng.uniform(-1, 1, (4, 2, 2, 1)), tf.float32),
              "label": tf.constant([0, 1, 0, 1], tf.int32),
              "unlabeled": tf.constant(rng.uniform(-1, 1, (4, 2, 2, 1)),
                                       tf.float32),
-             "noise": tf.constant(rng.uniform(
-                 -1, 1, (4, step_lib.noise_passes(config), 3)), tf.float32)}
+             "noise": tf.constant(rng.uniform(-1, 1, (4, 1 + update_rate, 3)),
+                                  tf.float32)}
     iterator = iter(tf.data.Dataset.from_tensors(batch).repeat())
     metrics = trainer.run(iterator, tf.constant(1))
     assert float(metrics["g_loss"]) > 0.0
-    assert int(g_opt.iterations.numpy()) == updates
+    assert int(d_opt.iterations.numpy()) == 1
+    assert int(g_opt.iterations.numpy()) == update_rate

@@ -2,26 +2,25 @@
 paper's and Odena's SGAN. `build(model, image_shape, num_class, n_z, ...)`
 picks one."""
 
+from ssgan_tf.models import improved_gan, original, sgan
+
 
 def build(model, image_shape, num_class, n_z, norm_type="batch",
-          deconv_type="bilinear", sync_batch_norm=False, d_noise="fresh",
-          g_bn_scale=True, d_init="unit"):
+          deconv_type="bilinear", sync_batch_norm=False, g_bn_scale=True,
+          d_init="unit"):
     """Returns (generator, discriminator) for `model` (a --model value).
-    `d_noise` (`fresh` or `table`) and `d_init` (`unit` or `data`) only
-    concern the improved_gan MNIST discriminator, `g_bn_scale` the improved_gan
-    generators (models/improved_gan.py)."""
+    `d_init` (`unit` or `data`) only concerns the improved_gan MNIST
+    discriminator, `g_bn_scale` the improved_gan generators
+    (models/improved_gan.py)."""
     if model == "original":
-        from ssgan_tf.models import original
         return (original.Generator(image_shape, n_z, norm_type, deconv_type,
                                    sync_batch_norm),
                 original.Discriminator(image_shape, num_class, norm_type,
                                        sync_batch_norm))
     if model == "improved_gan":
-        from ssgan_tf.models import improved_gan
-        return improved_gan.build(image_shape, num_class, n_z, d_noise,
-                                  g_bn_scale, d_init)
+        return improved_gan.build(image_shape, num_class, n_z, g_bn_scale,
+                                  d_init)
     if model == "sgan":
-        from ssgan_tf.models import sgan
         return (sgan.Generator(image_shape, n_z),
                 sgan.Discriminator(image_shape, num_class))
     raise ValueError(f"unknown model {model!r}")

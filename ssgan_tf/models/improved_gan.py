@@ -14,45 +14,37 @@ normalization, global average pooling, dense to the classes; G dense to
 batch norm.
 
 The MLP discriminator's weight normalization starts from unit-norm rows
-(g = 1, `d_init="unit"`), as the public PyTorch reimplementation of the MNIST
-setup does, or from the paper's data-dependent initialization (`"data"`, as
---preset mnist_100 sets), which standardizes each layer's pre-activations on
-the initialization batch with the noise on and learns more slowly in the first
-few thousand steps (benchmarks/ACCURACY.md). The 32x32 discriminator always
-uses the initialization. The paper's generators' batch norms have no scale
-(`g=None` in its code); ours have one unless `g_bn_scale=False`
-(--nog_bn_scale, set by --preset mnist_100): without a scale, and without the
-paper's optimizer details beside it, the MNIST generator lost to the
-discriminator within 9,000 steps in every run tried (benchmarks/ACCURACY.md).
+(`d_init="unit"`) or from the paper's data-dependent initialization
+(`"data"`), which standardizes each layer's pre-activations on the
+initialization batch with the noise on; the 32x32 discriminator always uses
+the initialization. The paper's generators' batch norms have no scale; ours
+have one unless `g_bn_scale=False`. Presets choose both (presets.py).
 
 Both discriminators give N logits (the fake logit is fixed at 0) and
 `features_and_logits` for feature matching on the last hidden layer. The MLP's
-Gaussian noise comes from `models/noise.py`: slices of a fixed table of
-samples (`--d_noise table`, the trainer's default) or fresh samples.
+Gaussian noise comes from slices of a fixed table of samples (noise.py).
 """
 
 import tensorflow as tf
 
+from ssgan_tf.errors import UserError
 from ssgan_tf.models.layers import WeightNormConv2D, WeightNormDense, track
 from ssgan_tf.models.noise import GaussianNoise
 
 keras = tf.keras
 
 
-def build(image_shape, num_class, n_z, d_noise="fresh", g_bn_scale=True,
-          d_init="unit"):
-    """`d_noise`: where the MLP discriminator's Gaussian noise comes from
-    (models/noise.py); only training uses it. `g_bn_scale`: whether the
-    generator's batch norms learn a scale. `d_init`: the MLP discriminator's
-    initialization, `unit` rows or the paper's `data`-dependent one."""
+def build(image_shape, num_class, n_z, g_bn_scale=True, d_init="unit"):
+    """`g_bn_scale`: whether the generator's batch norms learn a scale.
+    `d_init`: the MLP discriminator's initialization, `unit` rows or the
+    paper's `data`-dependent one."""
     height, width, channels = image_shape
     if (height, width, channels) == (28, 28, 1):
         return MlpGenerator(image_shape, n_z, g_bn_scale), MlpDiscriminator(
-            image_shape, num_class, noise=d_noise, init=d_init)
+            image_shape, num_class, init=d_init)
     if (height, width) == (32, 32):
         return (ConvGenerator(image_shape, n_z, g_bn_scale),
                 ConvDiscriminator(image_shape, num_class))
-    from ssgan_tf.errors import UserError  # pylint: disable=import-outside-toplevel
     raise UserError(f"--model improved_gan: the paper's networks are for 28x28x1 "
                     f"and 32x32 images, not {tuple(image_shape)}; use --model "
                     f"original")
@@ -63,20 +55,16 @@ class MlpDiscriminator(keras.Model):
     HIDDEN = (1000, 500, 250, 250, 250)
     INPUT_NOISE, HIDDEN_NOISE = 0.3, 0.5
     # The paper's MNIST code draws these layers' directions from N(0, 0.1),
-    # twice the 32x32 networks' 0.05: at the same learning rate the rows turn
-    # half as fast (WeightNormDense). With 0.05 the preset ran 0.2-2 points
-    # behind over its first 30,000 steps (level by 36,000), and with the
-    # paper's other details the generator lost to the discriminator within
-    # 7,000 steps; with 0.1 that setup stays stable (benchmarks/ACCURACY.md).
+    # twice the 32x32 networks' 0.05: at one learning rate the rows turn half
+    # as fast, which keeps the preset's generator from losing to D.
     INIT_STDDEV = 0.1
 
-    def __init__(self, image_shape, num_class, noise="fresh", init="unit",
-                 **kwargs):
+    def __init__(self, image_shape, num_class, init="unit", **kwargs):
         super().__init__(**kwargs)
         if init not in ("unit", "data"):
             raise ValueError(f"unknown initialization {init!r}")
         self.image_shape, self.num_class = tuple(image_shape), num_class
-        self.noise = GaussianNoise(noise)
+        self.noise = GaussianNoise()
         self.init = init
         self.hidden = [WeightNormDense(units, train_scale=False,
                                        init_stddev=self.INIT_STDDEV,

@@ -98,8 +98,7 @@ class UpBlock(keras.layers.Layer):
         taps that land inside the map (rows 1-2 of the kernel for i = 0, rows
         0-1 for i = 1; columns alike), so its weights are the sum of those
         four taps. The same function of the same kernel as the direct conv,
-        with a ninth of its arithmetic: the direct conv of this block took
-        about a third of a training step's op time on a CPU."""
+        with a ninth of its arithmetic."""
         kernel = tf.cast(self.conv.kernel, inputs.dtype)  # [3, 3, c_in, c_out]
         # taps[i, k] = 1 where kernel row k reaches output row i: the sums are
         # matrix products, whose gradient is one more (slicing the kernel
@@ -139,11 +138,8 @@ class _WeightNorm(keras.layers.Layer):
 
     The layer scales its outputs, not its kernel: x (*) (g v / ||v||) equals
     (x (*) v) * g / ||v|| for a matmul or a convolution, and the right side
-    never builds the normalized kernel. In the paper's MNIST step on a CPU,
-    the kernel-sized passes of building it and differentiating through it
-    were the largest cost after the matrix products (`Mul`, `Sum`, `Square`:
-    about a fifth of the traced op time, against 56% for the matrix
-    products; benchmarks/step_profile.py).
+    never builds the normalized kernel, saving the kernel-sized passes of
+    building it and of differentiating through it.
     """
 
     def _inverse_norm(self):

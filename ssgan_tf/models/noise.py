@@ -3,16 +3,15 @@
 The paper's MLP discriminator adds N(0, sigma^2) noise to its input and to
 every hidden layer while training: about 1.5 million samples per training
 step at batch 100. On a CPU, drawing them fresh (`tf.random.normal`) costs
-about as much as the network's own matrix products. `table` instead takes a
-contiguous slice of a fixed table of N(0, 1) samples at a random offset for
-each use, the "shared noise table" of OpenAI's evolution strategies: each
+about as much as the network's own matrix products. Instead each use takes a
+contiguous slice of a fixed table of N(0, 1) samples at a random offset,
+the "shared noise table" of OpenAI's evolution strategies: each
 use's noise is still Gaussian with the asked deviation and independent of
 the images. Two uses whose offsets are close share samples, but at shifted
 positions: one image and unit get the same sample in two uses only when the
 offsets coincide (about one chance in four million).
 
-The table is not a weight: it is not trained, averaged or saved, and a
-checkpoint does not depend on which source made it.
+The table is not a weight: it is not trained, averaged or saved.
 """
 
 import functools
@@ -22,7 +21,6 @@ import tensorflow as tf
 
 TABLE_SIZE = 1 << 22  # 4,194,304 samples, 16 MiB
 TABLE_SEED = 1606  # arXiv 1606.03498
-SOURCES = ("table", "fresh")
 
 
 @functools.lru_cache(maxsize=None)
@@ -35,26 +33,21 @@ class GaussianNoise:
     """`noise(x, stddev)` returns x plus N(0, stddev^2) noise of x's shape.
 
     Args:
-      source: `table` (a slice of a fixed table at a random offset) or
-        `fresh` (new samples each time).
       size: the table's length; a tensor with more elements than this, or
         one whose size is not known when the graph is built, gets fresh
         samples.
     """
 
-    def __init__(self, source, size=TABLE_SIZE):
-        if source not in SOURCES:
-            raise ValueError(f"unknown noise source {source!r}")
+    def __init__(self, size=TABLE_SIZE):
         self.size = size
         # A plain variable, created where the model is (in a strategy's
         # scope: one copy per replica device), and not tracked by Keras.
         self.table = tf.Variable(_table_values(size), trainable=False,
-                                 name="noise_table") \
-            if source == "table" else None
+                                 name="noise_table")
 
     def __call__(self, x, stddev):
         count = x.shape.num_elements()
-        if self.table is None or count is None or count > self.size:
+        if count is None or count > self.size:
             return x + tf.random.normal(tf.shape(x), stddev=stddev,
                                         dtype=x.dtype)
         offset = tf.random.uniform([], 0, self.size - count + 1,

@@ -11,32 +11,16 @@ gradient of the global mean. The step counter is the D optimizer's
 import tensorflow as tf
 
 from ssgan_tf import losses
+from ssgan_tf.objectives import with_fake_logit
 
 METRICS = ("d_loss", "d_loss_real", "d_loss_fake", "g_loss", "S_loss",
            "accuracy", "GAN_loss", "recon_weight")
 
 
-def with_fake_logit(logits, num_class):
-    """N + 1 logits: the Improved-GAN networks' N, with the fake logit fixed at
-    0 (the original networks already have N + 1)."""
-    if logits.shape[-1] == num_class + 1:
-        return logits
-    return tf.concat([logits, tf.zeros_like(logits[:, :1])], axis=-1)
-
-
-def extra_update(config) -> bool:
-    """Whether a step may make one more, conditional, generator update."""
-    return config.g_loss == "feature_matching" and \
-        config.g_extra_update_above > 0 and config.d_loss != "supervised" \
-        and config.model != "sgan"
-
-
-def noise_passes(config) -> int:
+def noise_passes(objective, update_rate) -> int:
     """Generator passes per step, each with its own noise: one for the D
-    update, then one per further G update (and one for the conditional extra
-    update)."""
-    return 1 + config.update_rate - int(config.g_shares_d_pass) + int(
-        extra_update(config))
+    update, then one per G update."""
+    return 1 + (update_rate if objective.generator is not None else 0)
 
 
 class TrainStep:
@@ -48,6 +32,7 @@ class TrainStep:
       generator, discriminator: Keras models; the discriminator provides
         `features_and_logits(images, training)`.
       g_optimizer, d_optimizer: one Adam per network.
+      objective: the losses (`objectives.build`).
       num_class: N, the number of real classes.
       semi_supervised: whether the unlabeled stream differs from the labeled one
         (only then does D see the unlabeled batch).
@@ -55,13 +40,15 @@ class TrainStep:
     """
 
     def __init__(self, config, strategy, generator, discriminator, g_optimizer,
-                 d_optimizer, num_class, semi_supervised, ema=None):
+                 d_optimizer, objective, num_class, semi_supervised, ema=None):
         self.config = config
         self.strategy = strategy
         self.generator = generator
         self.discriminator = discriminator
         self.g_optimizer = g_optimizer
         self.d_optimizer = d_optimizer
+        self.objective = objective
+        self.g_updates = noise_passes(objective, config.update_rate) - 1
         self.num_class = num_class
         self.semi_supervised = semi_supervised
         self.ema = ema
@@ -72,12 +59,6 @@ class TrainStep:
         self._replica_step = replica_step
         self.run = self._multi_step if config.debug else tf.function(
             self._multi_step)
-
-    def _recon_weight(self):
-        """The annealed reconstruction weight at D's current step."""
-        return losses.recon_weight(self.d_optimizer.iterations,
-                                   self.config.recon_weight_scale,
-                                   self.config.recon_anneal_steps)
 
     def _average(self, per_example):
         return tf.nn.compute_average_loss(per_example,
@@ -152,140 +133,65 @@ class TrainStep:
             passes.append((features, with_fake_logit(logits, self.num_class)))
         return passes
 
-    def _generator_loss(self, images, real_features, fake_images,
-                        fake_features, fake_logits, weight):
-        """The generator's loss on this replica, scaled for the global batch."""
-        if self.config.model == "sgan":
-            return self._average(losses.sgan_generator(
-                fake_logits[:, self.num_class]))
-        if self.config.g_loss == "feature_matching":
-            # A distance between batch means is not a sum over examples: each
-            # replica contributes 1/replicas of it.
-            return losses.feature_matching(
-                tf.stop_gradient(real_features), fake_features,
-                self.config.fm_reduction) / tf.cast(
-                    self.strategy.num_replicas_in_sync, tf.float32)
-        per_example = losses.g_loss_fake_class(
-            with_fake_logit(fake_logits, self.num_class))
-        per_example += weight * losses.huber(images, fake_images)
-        return self._average(per_example)
-
-    def _discriminator_terms(self, real_logits, labels, unlabeled_logits,
-                             fake_logits):
-        """Per-example D losses: (on real images, on generated images).
-
-        `unlabeled_logits` is None when every training image is labeled; the
-        labeled batch then plays the unlabeled one where a loss needs it.
-        """
-        config, num_class = self.config, self.num_class
-        if config.model == "sgan":  # two heads: N classes, then real/fake
-            real_or_unlabeled = real_logits if unlabeled_logits is None else \
-                unlabeled_logits
-            unlabeled_term, fake_term = losses.sgan_real_fake(
-                real_or_unlabeled[:, num_class], fake_logits[:, num_class])
-            return (losses.supervised_loss(real_logits, labels, num_class)
-                    + unlabeled_term, fake_term)
-        if config.d_loss == "supervised":  # the baseline: labels alone
-            return (losses.supervised_loss(real_logits, labels, num_class),
-                    tf.zeros_like(fake_logits[:, 0]))
-        if config.d_loss == "original":
-            real_term = losses.d_loss_real(real_logits, labels)
-            if unlabeled_logits is not None:
-                real_term += losses.d_loss_unlabeled(unlabeled_logits)
-            return real_term, losses.d_loss_fake(fake_logits,
-                                                 config.label_smoothing_alpha)
-        # improved_gan: the fake logit is fixed at 0
-        unlabeled_term, fake_term = losses.improved_gan_unlabeled(
-            (real_logits if unlabeled_logits is None else
-             unlabeled_logits)[:, :num_class], fake_logits[:, :num_class])
-        return (losses.supervised_loss(real_logits, labels, num_class)
-                + unlabeled_term, fake_term)
-
-    def _generator_update(self, z, images, unlabeled, weight):
-        """One G update on noise `z`; returns its (unscaled) loss."""
-        generator = self.generator
-        with tf.GradientTape() as g_tape:
+    def _generator_update(self, z, images, fm_images):
+        """One G update on noise `z` against D as it is now; returns its
+        (unscaled) loss. `fm_images`: the real batch of feature matching."""
+        generator, loss = self.generator, self.objective.generator
+        with tf.GradientTape() as tape:
             fake_images = generator(z, training=True)
             fake_features, fake_logits = self._discriminate([fake_images])[0]
             real_features = None
-            if self.config.g_loss == "feature_matching":
-                # Both means from the discriminator as it is now, after its
-                # update (the batch is the unlabeled one). The real side is a
-                # constant of the G update: left off the tape, its backward
-                # pass is not computed at all.
-                with g_tape.stop_recording():
-                    real_features = self._discriminate([unlabeled])[0][0]
-            g_loss = self._generator_loss(images, real_features, fake_images,
-                                          fake_features, fake_logits, weight)
+            if loss.uses_real_features:
+                # A constant of the G update: off the tape, its backward pass
+                # is not computed at all.
+                with tape.stop_recording():
+                    real_features = self._discriminate([fm_images])[0][0]
+            g_loss = loss(self.d_optimizer.iterations, fake_logits,
+                          fake_features, real_features, images, fake_images)
             scaled_g_loss = self._scaled(self.g_optimizer, g_loss)
-        self._apply(self.g_optimizer, g_tape, scaled_g_loss,
+        self._apply(self.g_optimizer, tape, scaled_g_loss,
                     generator.trainable_variables)
         return g_loss
 
     def replica_step(self, batch):
-        """One D update and `update_rate` G updates on this replica's batch.
-
-        By default the updates alternate as in the original: D first, then
-        each G update on fresh noise against the updated D. With
-        `g_shares_d_pass` the first G update reuses the D update's generated
-        batch (both gradients from one forward pass, as in TensorFlow's DCGAN
-        tutorial), which saves one generator forward pass; that update's real
-        features are then the D pass's own (on its unlabeled batch).
+        """One D update, then `update_rate` G updates on fresh noise, each
+        against the updated D (alternating, as the original).
 
         Returns:
           Sums over this replica's examples of each metric (divided by the
           global batch after the cross-replica sum).
         """
-        config, num_class = self.config, self.num_class
-        images, labels, unlabeled = batch["image"], batch["label"], \
-            batch["unlabeled"]
+        images, labels = batch["image"], batch["label"]
         noise = batch["noise"]  # [batch, passes, n_z], drawn in the pipeline
-        g_loss = tf.constant(0.0)
-        weight = self._recon_weight()
-        generator, discriminator = self.generator, self.discriminator
 
-        with tf.GradientTape() as d_tape, tf.GradientTape(
-                watch_accessed_variables=config.g_shares_d_pass) as g_tape:
-            fake_images = generator(noise[:, 0], training=True)
-            batches = [images, fake_images] + (
-                [unlabeled] if self.semi_supervised else [])
-            passes = self._discriminate(batches)
-            (real_features, real_logits), (fake_features, fake_logits) = \
-                passes[:2]
-            if self.semi_supervised:
-                real_features, unlabeled_logits = passes[2]
-
-            # Discriminator: labeled, unlabeled and generated batches
-            real_term, fake_term = self._discriminator_terms(
-                real_logits, labels,
-                unlabeled_logits if self.semi_supervised else None,
-                fake_logits)
+        # Discriminator: labeled, generated and unlabeled batches
+        with tf.GradientTape() as tape:
+            fake_images = self.generator(noise[:, 0], training=True)
+            passes = self._discriminate([images, fake_images] + (
+                [batch["unlabeled"]] if self.semi_supervised else []))
+            labeled_logits, fake_logits = passes[0][1], passes[1][1]
+            unlabeled_logits = passes[2][1] if self.semi_supervised else None
+            real_term, fake_term = self.objective.discriminator(
+                labeled_logits, labels, unlabeled_logits, fake_logits)
             d_loss = self._average(real_term + fake_term)
             scaled_d_loss = self._scaled(self.d_optimizer, d_loss)
+        self._apply(self.d_optimizer, tape, scaled_d_loss,
+                    self.discriminator.trainable_variables)
 
-            if config.g_shares_d_pass:
-                g_loss = self._generator_loss(images, real_features,
-                                              fake_images, fake_features,
-                                              fake_logits, weight)
-                scaled_g_loss = self._scaled(self.g_optimizer, g_loss)
-        self._apply(self.d_optimizer, d_tape, scaled_d_loss,
-                    discriminator.trainable_variables)
-        if config.g_shares_d_pass:
-            self._apply(self.g_optimizer, g_tape, scaled_g_loss,
-                        generator.trainable_variables)
-
-        # Generator updates on fresh noise
-        g_updates = 0 if config.d_loss == "supervised" else \
-            config.update_rate - int(config.g_shares_d_pass)
-        for index in range(g_updates):
+        # Generator: each update on fresh noise
+        g_loss = tf.constant(0.0)
+        fm_images = batch.get("unlabeled_g", batch["unlabeled"])
+        for index in range(self.g_updates):
             g_loss = self._generator_update(noise[:, 1 + index], images,
-                                            self._fm_batch(batch), weight)
+                                            fm_images)
 
         # Metrics, as sums over this replica's examples
-        supervised = losses.supervised_loss(real_logits, labels, num_class)
-        correct = tf.cast(tf.equal(
-            tf.argmax(real_logits[:, :num_class], -1, output_type=tf.int32),
-            tf.cast(labels, tf.int32)), tf.float32)
+        supervised = losses.supervised_loss(labeled_logits, labels,
+                                            self.num_class)
+        predicted = tf.argmax(labeled_logits[:, :self.num_class], -1,
+                              output_type=tf.int32)
+        correct = tf.cast(tf.equal(predicted, tf.cast(labels, tf.int32)),
+                          tf.float32)
         scale = tf.cast(self.global_batch, tf.float32)
         return {
             "d_loss": d_loss * scale,
@@ -296,42 +202,12 @@ class TrainStep:
             "accuracy": tf.reduce_sum(correct),
         }
 
-    def extra_replica_step(self, batch):
-        """The conditional extra G update, on the batch's last noise slot."""
-        return self._generator_update(batch["noise"][:, -1], batch["image"],
-                                      self._fm_batch(batch),
-                                      self._recon_weight())
-
-    @staticmethod
-    def _fm_batch(batch):
-        """The real images of a feature-matching G update: the batch's own
-        unlabeled batch for the generator where the stream has one."""
-        return batch.get("unlabeled_g", batch["unlabeled"])
-
-    def _maybe_extra_update(self, batch, per_replica):
-        """One more G update when the step's feature-matching loss (over the
-        global batch) exceeds --g_extra_update_above. The decision is taken
-        outside the replicas: a branch inside them could not hold the
-        optimizer's cross-replica sum."""
-        loss = self.strategy.reduce(tf.distribute.ReduceOp.SUM,
-                                    per_replica["g_loss"], axis=None) / \
-            self.global_batch
-
-        def update():
-            self.strategy.run(self.extra_replica_step, args=(batch,))
-            return tf.constant(True)
-
-        return tf.cond(loss > self.config.g_extra_update_above, update,
-                       lambda: tf.constant(False))
-
     def _multi_step(self, iterator, num_steps):
         """Runs `num_steps` steps; returns the last step's global metrics."""
         metrics = {name: tf.constant(0.0) for name in METRICS}
         for _ in tf.range(num_steps):
             batch = next(iterator)
             per_replica = self.strategy.run(self._replica_step, args=(batch,))
-            if extra_update(self.config):
-                self._maybe_extra_update(batch, per_replica)
             if self.ema is not None:
                 self.ema.update()
             summed = {name: self.strategy.reduce(tf.distribute.ReduceOp.SUM,
@@ -340,6 +216,7 @@ class TrainStep:
             metrics = {name: value / self.global_batch
                        for name, value in summed.items()}
             metrics["GAN_loss"] = metrics["d_loss"] + metrics["g_loss"]
-            metrics["recon_weight"] = self._recon_weight() if \
-                self.config.g_loss == "original" else tf.constant(0.0)
+            metrics["recon_weight"] = tf.zeros([]) if \
+                self.objective.generator is None else \
+                self.objective.generator.recon_weight(self.d_optimizer.iterations)
         return metrics
