@@ -19,6 +19,7 @@ setup(
         "numpy>=1.24",
         "absl-py>=1.4",
         "matplotlib>=3.7",
+        "pillow>=9",  # sample grids, the training GIF, --from_folder images
         "scipy>=1.10",  # SVHN's .mat files, read with scipy.io as the original did
     ],
     extras_require={"test": ["pytest>=7"]},

@@ -36,13 +36,14 @@ sys.path.insert(0, ROOT)
 
 from benchmarks import common  # noqa: E402
 from ssgan_tf import config as config_lib, train  # noqa: E402
+from ssgan_tf.presets import PRESETS  # noqa: E402
 from ssgan_tf.errors import UserError  # noqa: E402
 
 
 VARIANTS = {
-    "preset": dict(config_lib.PRESETS["mnist_100"]),
-    "baseline": dict(config_lib.PRESETS["mnist_100"], d_loss="supervised"),
-    "baseline_all_labels": dict(config_lib.PRESETS["mnist_100"],
+    "preset": dict(PRESETS["mnist_100"]),
+    "baseline": dict(PRESETS["mnist_100"], d_loss="supervised"),
+    "baseline_all_labels": dict(PRESETS["mnist_100"],
                                 d_loss="supervised", num_labeled=0),
     "original": dict(dataset="MNIST", num_labeled=100, batch_size=100),
     "original_baseline": dict(dataset="MNIST", num_labeled=100, batch_size=100,
@@ -81,9 +82,6 @@ def main():
                              "learning rate decays over the last third of "
                              "them): a schedule sized to the time budget")
     parser.add_argument("--mixed_precision", action="store_true")
-    parser.add_argument("--d_noise", default="table", choices=["table", "fresh"],
-                        help="the MNIST MLP's noise source (--d_noise); the "
-                             "benchmarks before 2026-11-22 ran with `fresh`")
     parser.add_argument("--ema_decay", type=float, default=None,
                         help="evaluate an average of the discriminator's "
                              "weights with this decay (--ema_decay) instead "
@@ -128,7 +126,7 @@ def main():
         log_step=every, write_summary_step=every,
         output_save_step=10 * every, ckpt_save_step=10 * every,
         steps_per_call=min(50, every),
-        mixed_precision=args.mixed_precision, d_noise=args.d_noise)
+        mixed_precision=args.mixed_precision)
         for seed in args.seeds]
     for config in configs:  # the trainer's own checks, before any writing
         try:
@@ -154,7 +152,7 @@ def main():
         print(json.dumps(runs[-1]["history"][-1]), flush=True)
     output = {"variant": args.variant, "settings": settings,
               "mixed_precision": args.mixed_precision, "steps": args.steps,
-              "d_noise": args.d_noise, "labels": args.labels,
+              "labels": args.labels,
               "schedule_steps": args.schedule_steps,
               "num_labeled": num_labeled,
               "minutes": args.minutes,
@@ -163,7 +161,6 @@ def main():
         f"-ema{args.ema_decay:g}" if args.ema_decay is not None else "") + (
         f"-lrg{args.learning_rate_g:g}"
         if args.learning_rate_g is not None else "") + (
-        "-fresh" if args.d_noise == "fresh" else "") + (
         f"-schedule{args.schedule_steps}" if args.schedule_steps else "") + (
         "-paperlabels" if args.labels == "paper" else "")
     with open(os.path.join(args.out, f"accuracy-{tag}.json"), "w") as f:

@@ -71,7 +71,7 @@ def main(argv=None):
     from ssgan_tf import evaluate  # pylint: disable=import-outside-toplevel
     from ssgan_tf.data import format as data_format  # pylint: disable=import-outside-toplevel
     from ssgan_tf.errors import UserError  # pylint: disable=import-outside-toplevel
-    from ssgan_tf.train import checkpoint as ckpt_lib  # pylint: disable=import-outside-toplevel
+    from ssgan_tf import checkpoint as ckpt_lib  # pylint: disable=import-outside-toplevel
     try:
         info = ckpt_lib.read_run_info(args.run_dir)
         if not info:

@@ -44,7 +44,7 @@ import tensorflow as tf  # noqa: E402
 from ssgan_tf import losses, models  # noqa: E402
 from ssgan_tf.data import format as data_format, pipeline  # noqa: E402
 from ssgan_tf.errors import UserError  # noqa: E402
-from ssgan_tf.train import checkpoint as ckpt_lib  # noqa: E402
+from ssgan_tf import checkpoint as ckpt_lib  # noqa: E402
 
 SAMPLES, BATCH, BATCHES = 500, 100, 5
 

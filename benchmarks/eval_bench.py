@@ -3,7 +3,7 @@
     python benchmarks/eval_bench.py [--dataset_dir datasets] [--out FILE]
 
 Makes a one-step checkpoint for each network (original and improved_gan), then
-times `evaluate.run` (checkpoint and dataset load, model build, every test
+times `evaler.run` (checkpoint and dataset load, model build, every test
 image classified once, eval-<step>.json written; pictures off). TensorFlow's
 import is excluded: it happens before the clock starts.
 """
@@ -23,7 +23,7 @@ sys.path.insert(0, ROOT)
 import tensorflow as tf  # noqa: E402,F401  (imported before timing)
 
 from benchmarks import common  # noqa: E402
-from ssgan_tf import evaluate, train  # noqa: E402
+from ssgan_tf import evaler, train  # noqa: E402
 from ssgan_tf.config import Config, EvalConfig  # noqa: E402
 
 
@@ -48,7 +48,7 @@ def main():
             seconds = []
             for _ in range(args.repeats):
                 start = time.perf_counter()
-                result = evaluate.run(EvalConfig(
+                result = evaler.run(EvalConfig(
                     dataset="MNIST", dataset_dir=args.dataset_dir,
                     checkpoint=run["run_dir"], plots=False), log=lambda *a: None)
                 seconds.append(time.perf_counter() - start)

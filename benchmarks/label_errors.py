@@ -40,7 +40,7 @@ def run_errors(run_dir, class_id, dataset_dir):
     import tensorflow as tf  # pylint: disable=import-outside-toplevel
     from ssgan_tf import evaluate  # pylint: disable=import-outside-toplevel
     from ssgan_tf.data import format as data_format  # pylint: disable=import-outside-toplevel
-    from ssgan_tf.train import checkpoint as ckpt_lib  # pylint: disable=import-outside-toplevel
+    from ssgan_tf import checkpoint as ckpt_lib  # pylint: disable=import-outside-toplevel
     info = ckpt_lib.read_run_info(run_dir)
     if not info:
         raise UserError(f"{run_dir}: no config.json (not a run folder)")

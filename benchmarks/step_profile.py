@@ -2,7 +2,7 @@
 of the preset's step, op time summed by kind.
 
     python benchmarks/step_profile.py [--preset mnist_100] [--steps 100]
-        [--d_noise table|fresh] [--out FILE]
+        [--out FILE]
 
 The step is benchmarks/train_throughput.py's (random MNIST-shaped data, the
 preset's networks, losses, optimizers and weight average). First the step's
@@ -22,14 +22,15 @@ import tempfile
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")  # as ssgan_tf sets it
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")  # as the CLIs set it
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import tensorflow as tf  # noqa: E402
 from tensorflow.tsl.profiler.protobuf import xplane_pb2  # noqa: E402
 
 from benchmarks import common, train_throughput  # noqa: E402
-from ssgan_tf.config import PRESETS, Config  # noqa: E402
+from ssgan_tf.config import Config  # noqa: E402
+from ssgan_tf.presets import PRESETS  # noqa: E402
 
 
 def kind(op_name):
@@ -66,13 +67,11 @@ def op_seconds(logdir):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--preset", default="mnist_100", choices=["mnist_100"])
-    parser.add_argument("--d_noise", default="table", choices=["table", "fresh"])
     parser.add_argument("--steps", type=int, default=100,
                         help="steps traced (and timed without the profiler)")
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
-    config = Config(**PRESETS[args.preset]).replace(steps_per_call=20,
-                                                    d_noise=args.d_noise)
+    config = Config(**PRESETS[args.preset]).replace(steps_per_call=20)
     trainer, iterator = train_throughput.build_step(
         (28, 28, 1), config.batch_size, config)
     chunk = tf.constant(config.steps_per_call, tf.int32)
@@ -101,7 +100,7 @@ def main():
             for name, value in by_kind.most_common(15)]
     for row in rows:
         print(f"{row['kind']:<24} {100 * row['share']:5.1f}%", flush=True)
-    common.report({"preset": args.preset, "d_noise": args.d_noise,
+    common.report({"preset": args.preset,
                    "steps": steps, "wall_ms_per_step": round(wall_ms, 2),
                    "traced_ms_per_step": round(total / steps * 1e3, 2),
                    "kinds": rows, "tensorflow": tf.__version__}, args.out)

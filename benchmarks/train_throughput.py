@@ -2,7 +2,7 @@
 
     python benchmarks/train_throughput.py [--steps 60] [--out FILE]
     python benchmarks/train_throughput.py --preset mnist_100 --shapes mnist \
-        --batches 100 [--d_noise table|fresh]
+        --batches 100
 
 With --preset, the preset's networks, losses and settings instead, and 100
 of the 2,000 random examples labeled (the semi-supervised step: a labeled,
@@ -26,7 +26,7 @@ import sys
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")  # as ssgan_tf sets it
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")  # as the CLIs set it
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import numpy as np  # noqa: E402
@@ -34,10 +34,10 @@ import tensorflow as tf  # noqa: E402
 
 from benchmarks import common  # noqa: E402
 from ssgan_tf import distribute, models  # noqa: E402
-from ssgan_tf.config import PRESETS, Config  # noqa: E402
+from ssgan_tf.config import Config  # noqa: E402
 from ssgan_tf.data import pipeline  # noqa: E402
-from ssgan_tf.train import loop, step as step_lib  # noqa: E402
-from ssgan_tf.train import optimizer as optimizer_lib  # noqa: E402
+from ssgan_tf.presets import PRESETS  # noqa: E402
+from ssgan_tf.train import build as build_lib, step as step_lib  # noqa: E402
 
 
 def build_step(shape, batch, config):
@@ -49,23 +49,18 @@ def build_step(shape, batch, config):
     labels = rng.randint(0, 10, 2000)
     config = config.replace(batch_size=batch)
     labeled = np.arange(config.num_labeled) if config.num_labeled else None
-    with strategy.scope():
-        generator, discriminator = models.build(
-            config.model, shape, 10, config.n_z, config.norm_type,
-            config.deconv_type, d_noise=config.d_noise)
-        generator(tf.zeros([2, config.n_z]))
-        discriminator(tf.zeros((2,) + shape))
-        g_opt = optimizer_lib.build_optimizer(config, config.learning_rate_g)
-        d_opt = optimizer_lib.build_optimizer(config, config.learning_rate_d)
-        g_opt.build(generator.trainable_variables)
-        d_opt.build(discriminator.trainable_variables)
-        ema = loop.build_weight_average(config, discriminator, shape, 10)
-    noise_shape = (step_lib.noise_passes(config), config.n_z)
+    built = build_lib.build(config, strategy, shape, 10)
+    noise_shape = (step_lib.noise_passes(built.objective, config.update_rate),
+                   config.n_z)
     iterator = iter(pipeline.distributed_stream(
-        strategy, lambda: pipeline.train_stream(images, labels, labeled, batch,
-                                                0, noise_shape), batch))
-    trainer = step_lib.TrainStep(config, strategy, generator, discriminator,
-                                 g_opt, d_opt, 10, labeled is not None, ema)
+        strategy, lambda: pipeline.train_stream(
+            images, labels, labeled, batch, 0, noise_shape,
+            second_unlabeled=config.g_loss == "feature_matching"
+            and config.fm_separate_batch), batch))
+    trainer = step_lib.TrainStep(config, strategy, built.generator,
+                                 built.discriminator, built.g_optimizer,
+                                 built.d_optimizer, built.objective, 10,
+                                 labeled is not None, built.ema)
     return trainer, iterator
 
 
@@ -131,21 +126,17 @@ def main():
     parser.add_argument("--shapes", default="mnist,cifar")
     parser.add_argument("--jit_compile", action="store_true")
     parser.add_argument("--mixed_precision", action="store_true")
-    parser.add_argument("--g_shares_d_pass", action="store_true")
     parser.add_argument("--deconv_type", default="bilinear",
                         choices=["bilinear", "nn", "transpose"])
-    parser.add_argument("--preset", default=None, choices=["mnist_100"],
+    parser.add_argument("--preset", default=None, choices=sorted(PRESETS),
                         help="time this preset's step instead")
-    parser.add_argument("--d_noise", default="table", choices=["table", "fresh"])
     parser.add_argument("--components", action="store_true",
                         help="also time the generator alone and a matmul")
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
     config = Config(**(PRESETS[args.preset] if args.preset else {})).replace(
         steps_per_call=20, jit_compile=args.jit_compile,
-        mixed_precision=args.mixed_precision,
-        g_shares_d_pass=args.g_shares_d_pass,
-        deconv_type=args.deconv_type, d_noise=args.d_noise)
+        mixed_precision=args.mixed_precision, deconv_type=args.deconv_type)
     if args.mixed_precision:
         tf.keras.mixed_precision.set_global_policy("mixed_float16")
     shapes = {"mnist": (28, 28, 1), "cifar": (32, 32, 3)}
@@ -167,9 +158,8 @@ def main():
               "tensorflow": tf.__version__,
               "jit_compile": args.jit_compile,
               "mixed_precision": args.mixed_precision,
-              "g_shares_d_pass": args.g_shares_d_pass,
               "deconv_type": args.deconv_type,
-              "preset": args.preset, "d_noise": args.d_noise,
+              "preset": args.preset,
               "devices": devices}
     common.report(output, args.out)
 

@@ -12,6 +12,7 @@ import time
 
 import tensorflow as tf
 
+from ssgan_tf import config as config_lib, files
 from ssgan_tf.errors import UserError
 
 CONFIG_FILE = "config.json"
@@ -56,7 +57,6 @@ def resume_settings(checkpoint_path: str, given=(), log=print):
     """The settings a resume from `checkpoint_path` continues with: the
     fields of its run's config.json, type-checked; None (and a message) when
     the run has none. `given` names the flags given now, which override them."""
-    from ssgan_tf import config as config_lib  # pylint: disable=import-outside-toplevel
     run_dir, _ = resolve_checkpoint(checkpoint_path)
     values = (read_run_info(run_dir) or {}).get("config")
     if values is None:
@@ -64,17 +64,15 @@ def resume_settings(checkpoint_path: str, given=(), log=print):
             f"the flags alone")
         return None
     source = f"{run_dir}/{CONFIG_FILE}"
-    saved = config_lib.saved_settings(values, source)
+    saved = config_lib.saved_settings(values, source, log)
     log(f"resuming with the settings of {source}" +
         (f"; given now: {' '.join(given)}" if given else ""))
     return saved
 
 
 def write_run_info(run_dir: str, info: dict):
-    tmp = os.path.join(run_dir, CONFIG_FILE + ".tmp")
-    with open(tmp, "w") as f:
-        json.dump(info, f, indent=2, sort_keys=True)
-    os.replace(tmp, os.path.join(run_dir, CONFIG_FILE))
+    files.write_json(os.path.join(run_dir, CONFIG_FILE), info, indent=2,
+                     sort_keys=True)
 
 
 def check_compatible(run_info, data_info, checkpoint_path, dataset_name):

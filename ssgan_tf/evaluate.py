@@ -1,18 +1,21 @@
 """Exact evaluation: every example of a split classified exactly once.
 
+The library half of evaluation (load a classifier, predict, report); the
+evaler application (one checkpoint, all of them, or following a run) is
+`evaler.py`.
+
 The original cycled a shuffled queue for len/batch + 1 batches and averaged the
 per-batch accuracies, so some examples counted twice and the last batch
 weighed as much as a full one. Here each example is seen once, the last
 partial batch included, and the accuracy is correct / total.
 """
 
-import json
-import os
 from typing import Dict, List, Optional
 
 import numpy as np
 import tensorflow as tf
 
+from ssgan_tf import checkpoint as ckpt_lib, models
 from ssgan_tf.data import pipeline
 
 EVAL_BATCH = 500
@@ -60,21 +63,9 @@ def report(labels, predictions, num_class,
     }
 
 
-def write_json(path: str, result: Dict):
-    tmp = path + ".tmp"
-    with open(tmp, "w") as f:
-        json.dump(result, f, indent=2)
-    os.replace(tmp, path)
-
-
-# ------------------------------------------------------------------ evaler.py
-
-
 def load_classifier(prefix, info, dataset):
     """The discriminator of checkpoint `prefix` (its weight average if the run
     kept one), restored; `info` is the run's config.json."""
-    from ssgan_tf import models  # pylint: disable=import-outside-toplevel
-    from ssgan_tf.train import checkpoint as ckpt_lib  # pylint: disable=import-outside-toplevel
     config = info["config"]
     data = {"image_shape": list(dataset.image_shape),
             "num_class": dataset.num_class, "model": config["model"]}
@@ -88,23 +79,6 @@ def load_classifier(prefix, info, dataset):
     ckpt_lib.restore(tf.train.Checkpoint(**{key: discriminator}), prefix,
                      partial=True)
     return discriminator
-
-
-def evaluate_checkpoint(run_dir, prefix, info, dataset, split, batch_size,
-                        log=print) -> Dict:
-    """Classifies every example of `dataset` once; writes eval-<step>.json."""
-    discriminator = load_classifier(prefix, info, dataset)
-    predictions = predict(make_predict_fn(discriminator, dataset.num_class),
-                          dataset.images, batch_size)
-    result = report(dataset.labels, predictions, dataset.num_class,
-                    dataset.class_names)
-    step = int(prefix.rsplit("-", 1)[-1]) if prefix.rsplit("-", 1)[-1].isdigit() \
-        else 0
-    result.update({"checkpoint": prefix, "step": step, "split": split,
-                   "dataset": dataset.name})
-    write_json(os.path.join(run_dir, f"eval-{step}.json"), result)
-    log(format_report(result))
-    return result
 
 
 def format_report(result: Dict) -> str:
@@ -121,63 +95,3 @@ def format_report(result: Dict) -> str:
     for name, row in zip(names, result["confusion_matrix"]):
         lines.append(f"  {name:>{width}} " + " ".join(f"{c:5d}" for c in row))
     return "\n".join(lines)
-
-
-def run(eval_config, log=print) -> Dict:
-    """evaler.py: one checkpoint, every checkpoint of a run, or follow a run."""
-    from ssgan_tf import plots  # pylint: disable=import-outside-toplevel
-    from ssgan_tf.data import format as data_format  # pylint: disable=import-outside-toplevel
-    from ssgan_tf.errors import UserError  # pylint: disable=import-outside-toplevel
-    from ssgan_tf.train import checkpoint as ckpt_lib  # pylint: disable=import-outside-toplevel
-    if not eval_config.checkpoint:
-        raise UserError("--checkpoint is required (a run folder or a "
-                        "model-<step> prefix); evaluating untrained weights "
-                        "would mean nothing")
-    path = eval_config.checkpoint
-    if not os.path.exists(path) and not os.path.isfile(path + ".index") and \
-            not os.path.isabs(path) and eval_config.train_dir:
-        path = os.path.join(eval_config.train_dir, path)
-    run_dir, prefix = ckpt_lib.resolve_checkpoint(path)
-    info = ckpt_lib.read_run_info(run_dir)
-    if not info:
-        raise UserError(f"--checkpoint {path}: no config.json in {run_dir}; "
-                        f"was it written by trainer.py?")
-    dataset = data_format.load_dataset(eval_config.dataset_dir,
-                                       eval_config.dataset)
-    if eval_config.data_id:
-        dataset = data_format.select_ids(dataset, eval_config.data_id,
-                                         "--data_id")
-        split = "data_id"
-    else:
-        dataset = data_format.load_split(eval_config.dataset_dir,
-                                         eval_config.dataset, eval_config.split)
-        split = eval_config.split
-    if eval_config.all_checkpoints:
-        state = tf.train.get_checkpoint_state(run_dir)
-        prefixes = list(state.all_model_checkpoint_paths) if state else [prefix]
-        results = [evaluate_checkpoint(run_dir, p, info, dataset, split,
-                                       eval_config.batch_size, log)
-                   for p in prefixes]
-        write_json(os.path.join(run_dir, "eval-all.json"),
-                   {"steps": [r["step"] for r in results],
-                    "accuracy": [r["accuracy"] for r in results],
-                    "split": split, "dataset": dataset.name})
-        result = results[-1]
-    elif eval_config.watch:
-        result = None
-        last_step = info["config"].get("max_training_steps")
-        for new_prefix in tf.train.checkpoints_iterator(
-                run_dir, min_interval_secs=1, timeout=eval_config.watch_timeout):
-            result = evaluate_checkpoint(run_dir, new_prefix, info, dataset,
-                                         split, eval_config.batch_size, log)
-            if last_step is not None and result["step"] >= last_step:
-                break
-        if result is None:
-            raise UserError(f"--watch: no new checkpoint in {run_dir} within "
-                            f"{eval_config.watch_timeout:.0f} s")
-    else:
-        result = evaluate_checkpoint(run_dir, prefix, info, dataset, split,
-                                     eval_config.batch_size, log)
-    if eval_config.plots:
-        plots.write_run_pictures(run_dir, result)
-    return result

@@ -18,7 +18,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHARED_MNIST = os.path.join(ROOT, "..", "shared", "datasets", "mnist")
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")  # as ssgan_tf sets it
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")  # as the CLIs set it
 
 
 def sha256(data: bytes) -> str:
@@ -183,9 +183,9 @@ def run_cli(script, *args, cwd=None, timeout=600, env=None):
 
 
 def assert_one_line_error(result, *fragments):
-    """A user's mistake: non-zero exit, one `error:` line naming the problem,
+    """A user's mistake: exit status 2, one `error:` line naming the problem,
     no traceback."""
-    assert result.returncode != 0, result.stdout + result.stderr
+    assert result.returncode == 2, result.stdout + result.stderr
     assert "Traceback" not in result.stderr, result.stderr
     lines = [line for line in result.stderr.splitlines()
              if line.startswith("error:")]

@@ -1,39 +1,9 @@
-"""The labeled subset and the tf.data streams."""
+"""The tf.data streams."""
 
 import numpy as np
 import pytest
 
 from ssgan_tf.data import pipeline
-from ssgan_tf.errors import UserError
-
-
-def test_labeled_subset_is_class_balanced_and_seeded():
-    labels = np.repeat(np.arange(4), 25)
-    chosen = pipeline.choose_labeled(labels, 20, 4, seed=7)
-    assert len(chosen) == 20 and len(set(chosen)) == 20
-    np.testing.assert_array_equal(np.bincount(labels[chosen]), [5, 5, 5, 5])
-    np.testing.assert_array_equal(chosen,
-                                  pipeline.choose_labeled(labels, 20, 4, seed=7))
-    assert not np.array_equal(chosen,
-                              pipeline.choose_labeled(labels, 20, 4, seed=8))
-
-
-def test_zero_or_all_means_every_example():
-    labels = np.arange(10) % 2
-    np.testing.assert_array_equal(pipeline.choose_labeled(labels, 0, 2, 1),
-                                  np.arange(10))
-    np.testing.assert_array_equal(pipeline.choose_labeled(labels, 10, 2, 1),
-                                  np.arange(10))
-
-
-@pytest.mark.parametrize("count, fragment", [(11, "only 10"),
-                                             (3, "divide evenly"),
-                                             (8, "class 1 has only")])
-def test_bad_num_labeled(count, fragment):
-    labels = np.array([0] * 8 + [1] * 2)
-    with pytest.raises(UserError) as info:
-        pipeline.choose_labeled(labels, count, 2, 1)
-    assert "--num_labeled" in str(info.value) and fragment in str(info.value)
 
 
 def test_streams_scale_and_keep_labeled_labels_only():

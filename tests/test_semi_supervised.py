@@ -1,6 +1,7 @@
 """Few-label training: only the chosen labels reach the training step; each
 preset runs on tiny generated data."""
 
+import json
 import os
 
 import numpy as np
@@ -59,34 +60,32 @@ def test_only_the_labeled_subset_labels_are_seen(tmp_path):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
 
 
-# mnist_100 before it took the paper's remaining details
-EARLIER_MNIST = ["--d_init", "unit", "--g_bn_scale", "--fm_reduction", "sum",
-                 "--adam_epsilon", "1e-7", "--nofm_separate_batch"]
+# mnist_100 without the paper's remaining details (Config fields, not flags)
+EARLIER_MNIST = dict(d_init="unit", g_bn_scale=True, fm_reduction="sum",
+                     adam_epsilon=1e-7, fm_separate_batch=False)
 
 
-@pytest.mark.parametrize("preset, shape, num_labeled, extra", [
-    ("mnist_100", (28, 28, 1), "20", []),
-    ("mnist_100", (28, 28, 1), "20", EARLIER_MNIST),
-    ("svhn_1000", (32, 32, 3), "20", []),
-    ("cifar10_4000", (32, 32, 3), "20", [])])
-def test_each_preset_runs(tmp_path, preset, shape, num_labeled, extra):
+@pytest.mark.parametrize("preset, shape, details", [
+    ("mnist_100", (28, 28, 1), {}),
+    ("mnist_100", (28, 28, 1), EARLIER_MNIST),
+    ("svhn_1000", (32, 32, 3), {}),
+    ("cifar10_4000", (32, 32, 3), {})])
+def test_each_preset_runs(tmp_path, preset, shape, details):
     write_tiny_dataset(tmp_path / "data", count=60, shape=shape, num_class=10,
                        splits=True)
-    result = run_cli("trainer.py", "--preset", preset, "--dataset", "tiny",
-                     "--dataset_dir", str(tmp_path / "data"), "--train_dir",
-                     str(tmp_path / "runs"), "--num_labeled", num_labeled,
-                     "--batch_size", "10", "--max_training_steps", "4",
-                     "--steps_per_call", "2", "--log_step", "2",
-                     "--ckpt_save_step", "4", "--test_sample_step", "4",
-                     "--output_save_step", "4", "--write_summary_step", "4",
-                     *extra)
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert "(20 labeled)" in result.stdout
-    run_dir = os.path.join(tmp_path / "runs", os.listdir(tmp_path / "runs")[0])
-    import json
+    lines = []
+    config = Config.from_preset(
+        preset, dataset="tiny", dataset_dir=str(tmp_path / "data"),
+        train_dir=str(tmp_path / "runs"), num_labeled=20, batch_size=10,
+        max_training_steps=4, steps_per_call=2, log_step=2, ckpt_save_step=4,
+        test_sample_step=4, output_save_step=4, write_summary_step=4,
+        **details)
+    run_dir = train.run(config, log=lines.append)["run_dir"]
+    assert any("(20 labeled)" in line for line in lines)
     saved = json.load(open(os.path.join(run_dir, "config.json")))["config"]
     assert saved["model"] == "improved_gan" and saved["g_loss"] == \
         "feature_matching" and saved["num_labeled"] == 20
+    assert saved["preset"] == preset
     reader = tf.train.load_checkpoint(os.path.join(run_dir, "model-4"))
     keys = reader.get_variable_to_shape_map()
     assert any(k.startswith("ema_discriminator/") for k in keys)
@@ -96,13 +95,13 @@ def test_each_preset_runs(tmp_path, preset, shape, num_labeled, extra):
         # layer's v, g and b.
         g_variables = [k for k in keys if k.startswith(
             "g_optimizer/_trainable_variables/") and k.endswith("VALUE")]
-        assert len(g_variables) == (9 if extra else 7)
+        assert len(g_variables) == (9 if details else 7)
         # the data-dependent initialization moved the hidden scales from 1
         scales = [reader.get_tensor(k) for k in keys if k.startswith(
             "discriminator/hidden_0/g/")]
         assert len(scales) == 1
-        assert np.allclose(scales[0], 1.0) == bool(extra)
-        assert saved["d_init"] == ("unit" if extra else "data")
+        assert np.allclose(scales[0], 1.0) == bool(details)
+        assert saved["d_init"] == ("unit" if details else "data")
 
 
 def test_sgan_and_supervised_baseline_run(tmp_path):

@@ -178,14 +178,54 @@ def test_missing_dataset_and_bad_flag_values(tmp_path):
                      "--train_dir", str(tmp_path / "runs"))
     assert_one_line_error(result, "--clip_norm")
     assert not os.path.exists(tmp_path / "runs")
-    result = run_cli("trainer.py", "--dataset", "tiny", "--dataset_dir",
-                     str(tmp_path / "data"), "--g_extra_update_above", "-5",
-                     "--train_dir", str(tmp_path / "runs"))
-    assert_one_line_error(result, "--g_extra_update_above")
-    assert not os.path.exists(tmp_path / "runs")
     # a negative rate used to train (upside down) without a word
     result = run_cli("trainer.py", "--dataset", "tiny", "--dataset_dir",
                      str(tmp_path / "data"), "--learning_rate_d", "-1",
                      "--train_dir", str(tmp_path / "runs"))
     assert_one_line_error(result, "--learning_rate_d")
     assert not os.path.exists(tmp_path / "runs")
+
+
+@pytest.mark.parametrize("argv, fragment", [
+    (["--g_shares_d_pass"], "--g_shares_d_pass was removed"),
+    (["--g_extra_update_above", "1"], "--g_extra_update_above was removed"),
+    (["--d_noise", "fresh"], "--d_noise was removed"),
+    (["--d_init=data"], "--d_init is no longer a flag"),
+    (["--nog_bn_scale"], "--g_bn_scale is no longer a flag"),
+    (["--bogus_flag", "3"], "bogus_flag"),
+    (["--preset", "mnist_1000"], "--preset"),
+    (["--batch_size", "abc"], "--batch_size")])
+def test_removed_and_unparsable_flags_are_one_line(tmp_path, argv, fragment):
+    write_tiny_dataset(tmp_path / "data")
+    result = run_cli("trainer.py", "--dataset", "tiny", "--dataset_dir",
+                     str(tmp_path / "data"), "--train_dir",
+                     str(tmp_path / "runs"), *argv)
+    assert_one_line_error(result, fragment)
+    assert not os.path.exists(tmp_path / "runs")
+
+
+def test_a_run_folder_naming_removed_settings_resumes_and_evaluates(
+        trained, tmp_path):
+    root, run_dir, _ = trained
+    copy = tmp_path / "old_run"
+    shutil.copytree(run_dir, copy)
+    info = json.load(open(copy / "config.json"))
+    info["config"].update(d_noise="fresh", g_shares_d_pass=False,
+                          g_extra_update_above=0.0)
+    json.dump(info, open(copy / "config.json", "w"))
+    start = int(tf.train.latest_checkpoint(str(copy)).rsplit("-", 1)[1])
+    result = run_cli("trainer.py", "--checkpoint", str(copy),
+                     "--max_training_steps", str(start + 4))
+    assert result.returncode == 0, result.stderr[-3000:]
+    notes = [line for line in result.stdout.splitlines() if "ignoring" in line]
+    assert notes == [f"{copy}/config.json: ignoring settings this version "
+                     f"removed: d_noise, g_extra_update_above, "
+                     f"g_shares_d_pass"]
+    assert os.path.isfile(copy / f"model-{start + 4}.index")
+    saved = json.load(open(copy / "config.json"))["config"]
+    assert "d_noise" not in saved and "g_shares_d_pass" not in saved
+    result = run_cli("evaler.py", "--dataset", "tiny", "--dataset_dir",
+                     str(root / "data"), "--checkpoint", str(copy),
+                     "--noplots")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert f"at step {start + 4}" in result.stdout

@@ -1,13 +1,11 @@
 """What every command line shares: argv in the original's style, one-line errors."""
 
-import os
 import sys
-from typing import Callable, Sequence
+from typing import Callable, Optional, Sequence
+
+from absl import app, flags, logging
 
 from ssgan_tf.errors import UserError
-
-# TensorFlow's C++ start-up chatter is not for users; set before it is imported.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
 def join_multi_values(argv: Sequence[str], names: Sequence[str]) -> list:
@@ -53,15 +51,47 @@ def quiet_python_logging():
     """absl's Python logging shows INFO unless told otherwise, and TensorFlow
     logs through it (a "Sharding callback duration" line at every checkpoint
     save): show warnings and errors only, unless --verbosity (-v) was given."""
-    from absl import flags, logging  # pylint: disable=import-outside-toplevel
     if not flags.FLAGS["verbosity"].present:
         logging.set_verbosity(logging.WARNING)
 
 
+def _flag_name(token: str) -> Optional[str]:
+    """The flag a command-line token gives (`--x`, `--nox`, `--x=1`), or None."""
+    if not token.startswith("-") or token in ("-", "--"):
+        return None
+    return token.lstrip("-").split("=", 1)[0]
+
+
+def _fail(message: str):
+    print(f"error: {message}", file=sys.stderr)
+    sys.exit(2)
+
+
+def parse_flags(argv: Sequence[str],
+                retired: Callable[[str], Optional[str]] = lambda name: None):
+    """absl's flag parsing, with its errors as one `error:` line and exit 2
+    (absl's own: a FATAL line and exit 1). `retired(name)` says why a flag
+    that is gone is gone, or None."""
+    for token in argv[1:]:
+        name = _flag_name(token)
+        if name is None:
+            continue
+        reason = retired(name) or (retired(name[2:])
+                                   if name.startswith("no") else None)
+        if reason and name not in flags.FLAGS:
+            _fail(reason)
+    try:
+        return flags.FLAGS(list(argv))
+    except flags.Error as e:
+        _fail(str(e).strip().splitlines()[0] if str(e).strip() else
+              type(e).__name__)
+
+
 def run(main: Callable, multi_value_flags: Sequence[str] = (),
-        bool_flags: Sequence[str] = (), argv: Sequence[str] = None):
-    """Runs an absl `main`; a UserError becomes one line on stderr and exit 2."""
-    from absl import app  # pylint: disable=import-outside-toplevel
+        bool_flags: Sequence[str] = (), argv: Sequence[str] = None,
+        retired: Callable[[str], Optional[str]] = lambda name: None):
+    """Runs an absl `main`; a UserError or a flag that does not parse becomes
+    one line on stderr and exit 2."""
     argv = join_multi_values(sys.argv if argv is None else argv,
                              multi_value_flags)
     argv = join_bool_values(argv, bool_flags)
@@ -71,10 +101,10 @@ def run(main: Callable, multi_value_flags: Sequence[str] = (),
         try:
             return main(args)
         except UserError as e:
-            print(f"error: {e}", file=sys.stderr)
-            sys.exit(2)
+            _fail(str(e))
         except KeyboardInterrupt:
             print("interrupted", file=sys.stderr)
             sys.exit(130)
 
-    app.run(guarded, argv=argv)
+    app.run(guarded, argv=argv,
+            flags_parser=lambda args: parse_flags(args, retired))

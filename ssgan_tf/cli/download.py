@@ -3,6 +3,8 @@
 from absl import flags
 
 from ssgan_tf.cli import common
+from ssgan_tf.data import folder, sources
+from ssgan_tf.errors import UserError
 
 FLAGS = flags.FLAGS
 flags.DEFINE_list("dataset", None, "Datasets to download: MNIST, SVHN, CIFAR10 "
@@ -22,8 +24,6 @@ flags.DEFINE_string("name", None, "Dataset name for --from_folder.")
 
 
 def main(argv):
-    from ssgan_tf.data import folder, sources  # pylint: disable=import-outside-toplevel
-    from ssgan_tf.errors import UserError  # pylint: disable=import-outside-toplevel
     if len(argv) > 1:
         raise UserError(f"unexpected arguments: {' '.join(argv[1:])}")
     if FLAGS.from_folder:

@@ -3,7 +3,10 @@ checkpoint (or of every checkpoint of a run, or of each new one as it appears)."
 
 from absl import flags
 
+from ssgan_tf import evaler
 from ssgan_tf.cli import common
+from ssgan_tf.config import EvalConfig
+from ssgan_tf.errors import UserError
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("dataset", "CIFAR10", "Dataset folder name under "
@@ -27,9 +30,6 @@ flags.DEFINE_bool("plots", True, "Write confusion.png, curves.png and "
 
 
 def main(argv):
-    from ssgan_tf import evaluate  # pylint: disable=import-outside-toplevel
-    from ssgan_tf.config import EvalConfig  # pylint: disable=import-outside-toplevel
-    from ssgan_tf.errors import UserError  # pylint: disable=import-outside-toplevel
     if len(argv) > 1:
         raise UserError(f"unexpected arguments: {' '.join(argv[1:])}")
     if FLAGS.batch_size <= 0:
@@ -37,7 +37,7 @@ def main(argv):
     if not FLAGS.watch_timeout > 0:  # also NaN; inf waits for ever
         raise UserError(f"--watch_timeout must be a positive number of "
                         f"seconds, got {FLAGS.watch_timeout}")
-    evaluate.run(EvalConfig(
+    evaler.run(EvalConfig(
         dataset=FLAGS.dataset, checkpoint=FLAGS.checkpoint,
         dataset_dir=FLAGS.dataset_dir, train_dir=FLAGS.train_dir,
         split=FLAGS.split,

@@ -3,27 +3,25 @@ listed in the README), plus the semi-supervised and scale-out flags."""
 
 from absl import flags
 
-from ssgan_tf import config as config_lib
+from ssgan_tf import checkpoint as ckpt_lib, config as config_lib, train
 from ssgan_tf.cli import common
+from ssgan_tf.errors import UserError
 
 FLAGS = flags.FLAGS
 config_lib.define_flags(flags)
 
 
 def main(argv):
-    # pylint: disable=import-outside-toplevel
-    from ssgan_tf import train
-    from ssgan_tf.errors import UserError
-    from ssgan_tf.train import checkpoint as ckpt_lib
     if len(argv) > 1:
         raise UserError(f"unexpected arguments: {' '.join(argv[1:])}")
     saved = None
     if FLAGS.checkpoint:  # a resume continues with the run's own settings
         saved = ckpt_lib.resume_settings(FLAGS.checkpoint, given=[
-            f"--{name}" for name in config_lib.field_names()
+            f"--{name}" for name in config_lib.flag_names()
             if FLAGS[name].present and name != "checkpoint"])
     train.run(config_lib.from_flags(FLAGS, saved=saved))
 
 
 def run():
-    common.run(main, bool_flags=("dump_result", "debug"))
+    common.run(main, bool_flags=("dump_result", "debug"),
+               retired=config_lib.retired_flag)

@@ -12,6 +12,7 @@ import os
 from typing import List
 
 import numpy as np
+from PIL import Image
 
 from ssgan_tf.data import format as data_format
 from ssgan_tf.errors import UserError
@@ -26,7 +27,6 @@ def _listing(paths: List[str]) -> str:
 
 
 def _read_image(path: str) -> np.ndarray:
-    from PIL import Image  # pylint: disable=import-outside-toplevel
     with Image.open(path) as image:
         image.load()
         if image.mode in ("L", "1", "I;16", "I", "F"):

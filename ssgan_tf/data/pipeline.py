@@ -11,7 +11,6 @@ from typing import Optional
 import numpy as np
 import tensorflow as tf
 
-from ssgan_tf.errors import UserError
 
 IN_MEMORY_LIMIT_BYTES = 2 << 30
 _STREAM_BLOCK = 4096
@@ -21,36 +20,6 @@ _SHUFFLE_BUFFER = 10000
 def scale_images(images):
     """uint8 [0, 255] -> float32 [-1, 1]."""
     return tf.cast(images, tf.float32) / 127.5 - 1.0
-
-
-def choose_labeled(labels: np.ndarray, num_labeled: int, num_class: int,
-                   seed: int) -> np.ndarray:
-    """Indices of a class-balanced labeled subset: num_labeled / num_class
-    examples of each class, drawn by `seed`, returned sorted.
-
-    0 (or the whole set) means every example is labeled.
-    """
-    labels = np.asarray(labels)
-    if num_labeled == 0 or num_labeled == len(labels):
-        return np.arange(len(labels))
-    if num_labeled > len(labels):
-        raise UserError(f"--num_labeled {num_labeled}: the training split has "
-                        f"only {len(labels)} examples")
-    if num_labeled % num_class:
-        raise UserError(f"--num_labeled {num_labeled}: must divide evenly among "
-                        f"the {num_class} classes (class-balanced subset); try "
-                        f"{num_labeled // num_class * num_class or num_class}")
-    per_class = num_labeled // num_class
-    rng = np.random.RandomState(seed)
-    chosen = []
-    for label in range(num_class):
-        members = np.flatnonzero(labels == label)
-        if len(members) < per_class:
-            raise UserError(f"--num_labeled {num_labeled}: class {label} has "
-                            f"only {len(members)} training examples, "
-                            f"{per_class} needed")
-        chosen.append(rng.choice(members, per_class, replace=False))
-    return np.sort(np.concatenate(chosen))
 
 
 def _in_memory(images):

@@ -19,6 +19,7 @@ import zipfile
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
+import scipy.io
 
 from ssgan_tf.data import fetch, format as data_format
 from ssgan_tf.errors import UserError
@@ -85,7 +86,6 @@ def _parse_mnist(paths: Dict[str, str]) -> Tuple[Arrays, Arrays]:
 
 
 def _parse_svhn(paths: Dict[str, str]) -> Tuple[Arrays, Arrays]:
-    import scipy.io  # pylint: disable=import-outside-toplevel
 
     def split(file_name):
         try:
@@ -299,6 +299,7 @@ def _fetch_all(source: Source, bases: Sequence[str], staging: str,
 
 
 def _from_tfds(source: Source) -> Tuple[Arrays, Arrays]:
+    # tensorflow-datasets takes seconds to import; only --source tfds needs it.
     import tensorflow_datasets as tfds  # pylint: disable=import-outside-toplevel
     arrays = []
     for split in ("train", "test"):

@@ -3,7 +3,6 @@
 `ssgan_tf.train.run(config)` trains one run and returns its summary.
 """
 
+from ssgan_tf.train.loop import run
 
-def run(config, log=print):
-    from ssgan_tf.train import loop  # pylint: disable=import-outside-toplevel
-    return loop.run(config, log=log)
+__all__ = ["run"]

@@ -11,8 +11,8 @@ class LinearTailDecay(keras.optimizers.schedules.LearningRateSchedule):
 
     Training steps are counted by `step_counter` when given (the generator's
     optimizer reads the discriminator's update count: one D update per step,
-    while the generator's own count depends on `--update_rate` and on the
-    conditional extra updates), else by the optimizer's own update count.
+    while the generator's own count depends on `--update_rate`), else by the
+    optimizer's own update count.
     """
 
     def __init__(self, base, total_steps, fraction, step_counter=None):
@@ -42,10 +42,8 @@ class FusedAdam(keras.optimizers.Adam):
     correction and epsilon), and so are the optimizer's variables and their
     checkpoint keys. Keras 3 writes the update as about ten separate
     element-wise operations, each a pass over the variable; the fused kernel
-    makes one. In the paper's MNIST step on a CPU the updates' share of the
-    traced op time fell from 11% to 8%, and their time by two fifths
-    (benchmarks/step_profile.py). Dense float gradients only; anything else
-    (sparse gradients, amsgrad) takes Keras's own update.
+    makes one. Dense float gradients only; anything else (sparse gradients,
+    amsgrad) takes Keras's own update.
     """
 
     def update_step(self, gradient, variable, learning_rate):

@@ -2,11 +2,9 @@
 long stretch of training.
 
 A GAN discriminator loss near 0 means D tells every generated image apart
-from the real ones; the generator then learns little from D, and the runs
-measured here that did this for thousands of steps (README, "A run can still
-lose its generator") had not recovered when they were stopped. Single low
-readings do happen in healthy runs (the 2,000-step demo read 0.0006 once at
-step 800 and recovered), so the watch waits for every log line over
+from the real ones; the generator then learns little from D, and a run that
+stays there for thousands of steps rarely recovers. Single low readings do
+happen in healthy runs, so the watch waits for every log line over
 SPAN_STEPS steps to be below THRESHOLD, then warns once.
 """
 

@@ -1,0 +1,76 @@
+"""The training and test examples of a run, and its labeled subset."""
+
+import os
+from typing import Optional, Tuple
+
+import numpy as np
+
+from ssgan_tf.data import format as data_format
+from ssgan_tf.errors import UserError
+
+
+def train_and_test(dataset_dir: str, name: str, max_sample: int = 0,
+                   batch_size: int = 1) -> Tuple[data_format.ArrayDataset,
+                                                 data_format.ArrayDataset]:
+    """(train, test) of a dataset; train limited to its first `max_sample`
+    examples (0: all) and at least one batch long."""
+    dataset = data_format.load_dataset(dataset_dir, name)
+    path = data_format.dataset_path(dataset_dir, name)
+    splits = data_format.split_ids(path, dataset.ids)
+    train = data_format.select_ids(dataset, splits["train"],
+                                   os.path.join(path, "id_train.txt"))
+    test = data_format.select_ids(dataset, splits["test"],
+                                  os.path.join(path, "id_test.txt"))
+    if max_sample and max_sample < len(train):
+        train = train.take(np.arange(max_sample))
+    if len(train) < batch_size:
+        raise UserError(f"--batch_size {batch_size}: the training split of "
+                        f"{name} has only {len(train)} examples")
+    return train, test
+
+
+def choose_labeled(labels: np.ndarray, num_labeled: int, num_class: int,
+                   seed: int) -> np.ndarray:
+    """Indices of a class-balanced labeled subset: num_labeled / num_class
+    examples of each class, drawn by `seed`, returned sorted.
+
+    0 (or the whole set) means every example is labeled.
+    """
+    labels = np.asarray(labels)
+    if num_labeled == 0 or num_labeled == len(labels):
+        return np.arange(len(labels))
+    if num_labeled > len(labels):
+        raise UserError(f"--num_labeled {num_labeled}: the training split has "
+                        f"only {len(labels)} examples")
+    if num_labeled % num_class:
+        raise UserError(f"--num_labeled {num_labeled}: must divide evenly among "
+                        f"the {num_class} classes (class-balanced subset); try "
+                        f"{num_labeled // num_class * num_class or num_class}")
+    per_class = num_labeled // num_class
+    rng = np.random.RandomState(seed)
+    chosen = []
+    for label in range(num_class):
+        members = np.flatnonzero(labels == label)
+        if len(members) < per_class:
+            raise UserError(f"--num_labeled {num_labeled}: class {label} has "
+                            f"only {len(members)} training examples, "
+                            f"{per_class} needed")
+        chosen.append(rng.choice(members, per_class, replace=False))
+    return np.sort(np.concatenate(chosen))
+
+
+def labeled_indices(train: data_format.ArrayDataset, num_labeled: int,
+                    seed: int, labeled_ids_file: Optional[str] = None
+                    ) -> np.ndarray:
+    """The labeled subset of `train`, as sorted indices: the ids listed in
+    `labeled_ids_file`, else a class-balanced draw of `num_labeled`."""
+    if not labeled_ids_file:
+        return choose_labeled(train.labels, num_labeled, train.num_class, seed)
+    wanted = data_format.read_ids(labeled_ids_file)
+    position = {example_id: i for i, example_id in enumerate(train.ids)}
+    unknown = [i for i in wanted if i not in position]
+    if unknown:
+        raise UserError(f"--labeled_ids {labeled_ids_file}: {len(unknown)} "
+                        f"id(s) not in the training split, e.g. "
+                        f"{unknown[0]!r}")
+    return np.sort(np.asarray([position[i] for i in wanted], np.int64))

@@ -1,0 +1,94 @@
+"""The objects a run trains, built under the strategy's scope."""
+
+import dataclasses
+from typing import Optional
+
+import numpy as np
+import tensorflow as tf
+
+from ssgan_tf import models, objectives
+from ssgan_tf.data import pipeline
+from ssgan_tf.train import ema as ema_lib
+from ssgan_tf.train import optimizer as optimizer_lib
+
+INIT_BATCH = 500  # images of weight norm's data-dependent initialization
+
+
+@dataclasses.dataclass
+class Built:
+    """The networks, their optimizers and losses, the weight average and the
+    checkpoint that tracks them."""
+    strategy: tf.distribute.Strategy
+    generator: tf.keras.Model
+    discriminator: tf.keras.Model
+    g_optimizer: tf.keras.optimizers.Optimizer
+    d_optimizer: tf.keras.optimizers.Optimizer
+    objective: objectives.Objective
+    ema: Optional[ema_lib.WeightAverage]
+    checkpoint: tf.train.Checkpoint
+
+    @property
+    def classifier(self):
+        """The discriminator evaluation uses: the weight average if kept."""
+        return self.discriminator if self.ema is None else self.ema.averaged
+
+    @property
+    def step(self) -> int:
+        return int(self.d_optimizer.iterations.numpy())
+
+
+def build(config, strategy, image_shape, num_class) -> Built:
+    """Models, optimizers, weight average and checkpoint, created and built
+    inside `strategy.scope()` (slot variables must be mirrored too)."""
+    with strategy.scope():
+        generator, discriminator = models.build(
+            config.model, image_shape, num_class, config.n_z, config.norm_type,
+            config.deconv_type, config.sync_batch_norm, config.g_bn_scale,
+            config.d_init)
+        generator(tf.zeros([2, config.n_z]))
+        discriminator(tf.zeros([2] + list(image_shape)))
+        d_optimizer = optimizer_lib.build_optimizer(config,
+                                                    config.learning_rate_d)
+        # G's schedule counts training steps, which D's update count is.
+        g_optimizer = optimizer_lib.build_optimizer(
+            config, config.learning_rate_g,
+            step_counter=d_optimizer.iterations)
+        g_optimizer.build(generator.trainable_variables)
+        d_optimizer.build(discriminator.trainable_variables)
+        tracked = dict(generator=generator, discriminator=discriminator,
+                       g_optimizer=g_optimizer, d_optimizer=d_optimizer,
+                       step=d_optimizer.iterations)
+        ema = weight_average(config, discriminator, image_shape, num_class)
+        if ema is not None:
+            tracked["ema_discriminator"] = ema.averaged
+        checkpoint = tf.train.Checkpoint(**tracked)
+    objective = objectives.build(config, num_class,
+                                 strategy.num_replicas_in_sync)
+    return Built(strategy, generator, discriminator, g_optimizer, d_optimizer,
+                 objective, ema, checkpoint)
+
+
+def weight_average(config, discriminator, image_shape, num_class):
+    """The average of D's weights (`--ema_decay`) over a second discriminator
+    built and called here, or None; call it inside the strategy's scope."""
+    if config.ema_decay <= 0:
+        return None
+    _, averaged = models.build(config.model, image_shape, num_class,
+                               config.n_z, config.norm_type, config.deconv_type)
+    averaged(tf.zeros([2] + list(image_shape)))
+    return ema_lib.WeightAverage(discriminator, averaged, config.ema_decay)
+
+
+def data_dependent_init(built: Built, images, n_z: int):
+    """Weight normalization's data-dependent initialization, for the networks
+    that have one, on the first INIT_BATCH of `images` and fresh noise; the
+    weight average then starts from the initialized weights."""
+    count = min(len(images), INIT_BATCH)
+    with built.strategy.scope():
+        if hasattr(built.discriminator, "initialize"):
+            built.discriminator.initialize(pipeline.scale_images(
+                np.asarray(images[:count])))
+        if hasattr(built.generator, "initialize"):
+            built.generator.initialize(tf.random.uniform([count, n_z], -1, 1))
+        if built.ema is not None:
+            built.ema.copy()
