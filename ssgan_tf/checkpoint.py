@@ -1,14 +1,23 @@
-"""Run folders with the original's names, checkpoints, resume, config.json.
+"""Checkpoints and config.json of a run folder: find the newest that reads
+back, restore, resume with the run's settings.
 
-    train_dir/<prefix>-<DATASET>_lr_g_<lr_g>_d_<lr_d>_update_G<rate>D1-<YYYYmmdd-HHMMSS>/
+    <run folder>/
         model-<step>.index, model-<step>.data-*   (tf.train.Checkpoint)
         checkpoint                                 (the manager's state)
         config.json                                (the run's configuration)
+
+Checkpoints are found by their files, not through the `checkpoint` state
+file, so a damaged state file loses nothing; each is read back whole (every
+tensor, checksums verified) before it is used, so a truncated or corrupt
+newest checkpoint is reported and the one before it used.
 """
 
+import glob
 import json
+import logging
 import os
-import time
+import re
+from typing import List, Optional, Tuple
 
 import tensorflow as tf
 
@@ -16,29 +25,95 @@ from ssgan_tf import config as config_lib, files
 from ssgan_tf.errors import UserError
 
 CONFIG_FILE = "config.json"
+STATE_FILE = "checkpoint"
 CHECKPOINT_NAME = "model"
 MAX_TO_KEEP = 100  # as the original's Saver
+_PREFIX = re.compile(rf"{CHECKPOINT_NAME}-(\d+)\.index$")
 
 
-def run_folder_name(config, timestamp=None) -> str:
-    stamp = timestamp or time.strftime("%Y%m%d-%H%M%S")
-    return (f"{config.prefix}-{config.dataset}_lr_g_{config.learning_rate_g}"
-            f"_d_{config.learning_rate_d}_update_G{config.update_rate}D1-{stamp}")
+def checkpoints(run_dir: str) -> List[Tuple[int, str]]:
+    """(step, prefix) of every model-<step> checkpoint in the folder, oldest
+    first, whether or not the state file lists it."""
+    found = []
+    for path in glob.glob(os.path.join(glob.escape(run_dir),
+                                       f"{CHECKPOINT_NAME}-*.index")):
+        match = _PREFIX.search(os.path.basename(path))
+        if match:
+            found.append((int(match.group(1)), path[:-len(".index")]))
+    return sorted(found)
 
 
-def resolve_checkpoint(path: str, flag: str = "--checkpoint"):
-    """(run folder, checkpoint prefix) for a `model-<step>` prefix or a run
-    folder (its latest checkpoint)."""
+def _first_line(error: BaseException, limit=200) -> str:
+    text = str(error).strip()
+    line = text.splitlines()[0] if text else type(error).__name__
+    return line[:limit]
+
+
+def damage(prefix: str) -> Optional[str]:
+    """What keeps checkpoint `prefix` from reading back, in a few words, or
+    None when every tensor reads back with its checksum."""
+    try:
+        reader = tf.train.load_checkpoint(prefix)
+        for name in reader.get_variable_to_shape_map():
+            reader.get_tensor(name)
+    except Exception as e:  # pylint: disable=broad-except
+        # TensorFlow raises DataLossError, OutOfRangeError, IndexError, ...
+        # for a damaged file: every one of them means "does not read back".
+        return _first_line(e)
+    return None
+
+
+def run_folder_of(path: str, flag: str = "--checkpoint") -> str:
+    """The run folder of a run folder or a `model-<step>` prefix."""
     if os.path.isdir(path):
-        latest = tf.train.latest_checkpoint(path)
-        if latest is None:
-            raise UserError(f"{flag} {path}: the folder holds no checkpoint "
-                            f"(no `checkpoint` file / model-<step>.index)")
-        return path, latest
+        return path
     if os.path.isfile(path + ".index"):
-        return os.path.dirname(path) or ".", path
+        return os.path.dirname(path) or "."
     raise UserError(f"{flag} {path}: no such checkpoint (expected a run folder "
                     f"or a prefix like train_dir/<run>/model-1000)")
+
+
+def resolve_checkpoint(path: str, flag: str = "--checkpoint", log=print):
+    """(run folder, checkpoint prefix) for a `model-<step>` prefix, or for a
+    run folder its newest checkpoint that reads back (each newer one that
+    does not is reported in one line)."""
+    run_dir = run_folder_of(path, flag)
+    if not os.path.isdir(path):
+        problem = damage(path)
+        if problem:
+            raise UserError(f"{flag} {path}: the checkpoint does not read back "
+                            f"({problem}); give the run folder to use its "
+                            f"newest checkpoint that does")
+        return run_dir, path
+    found = checkpoints(run_dir)
+    if not found:
+        raise UserError(f"{flag} {path}: the folder holds no checkpoint "
+                        f"(no model-<step>.index)")
+    problems = []
+    for _, prefix in reversed(found):
+        problem = damage(prefix)
+        if problem is None:
+            return run_dir, prefix
+        log(f"{prefix}: does not read back ({problem}); using an earlier "
+            f"checkpoint")
+        problems.append(f"{os.path.basename(prefix)}: {problem}")
+    raise UserError(f"{flag} {path}: no checkpoint of the folder reads back "
+                    f"({'; '.join(problems[:3])})")
+
+
+def set_aside_damaged_state(run_dir: str, log=print):
+    """Moves a `checkpoint` state file that does not parse to
+    `checkpoint.damaged` (CheckpointManager would fail on it)."""
+    path = os.path.join(run_dir, STATE_FILE)
+    if not os.path.exists(path):
+        return
+    try:
+        tf.train.get_checkpoint_state(run_dir)
+        return
+    except Exception as e:  # pylint: disable=broad-except
+        problem = _first_line(e)
+    os.replace(path, path + ".damaged")
+    log(f"{path}: damaged ({problem}); moved to {STATE_FILE}.damaged")
 
 
 def read_run_info(run_dir: str):
@@ -57,7 +132,7 @@ def resume_settings(checkpoint_path: str, given=(), log=print):
     """The settings a resume from `checkpoint_path` continues with: the
     fields of its run's config.json, type-checked; None (and a message) when
     the run has none. `given` names the flags given now, which override them."""
-    run_dir, _ = resolve_checkpoint(checkpoint_path)
+    run_dir = run_folder_of(checkpoint_path)
     values = (read_run_info(run_dir) or {}).get("config")
     if values is None:
         log(f"{run_dir} has no {CONFIG_FILE}: resuming with the settings of "
@@ -97,15 +172,23 @@ def _as_list(value):
 
 
 def restore(checkpoint: tf.train.Checkpoint, prefix: str, partial=False):
-    """Restores, turning TensorFlow's errors into one line."""
+    """Restores, turning TensorFlow's errors into one line and keeping its
+    warnings about unmatched values out of the user's output."""
+    logger = logging.getLogger("tensorflow")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
     try:
         status = checkpoint.restore(prefix)
         if partial:
             status.expect_partial()
         else:
             status.assert_existing_objects_matched()
-    except (ValueError, tf.errors.OpError, AssertionError) as e:
-        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+    except (ValueError, AssertionError) as e:
         raise UserError(f"checkpoint {prefix} does not fit this model: "
-                        f"{first[:300]}") from None
+                        f"{_first_line(e, 300)}") from None
+    except Exception as e:  # pylint: disable=broad-except
+        raise UserError(f"checkpoint {prefix} does not read back: "
+                        f"{_first_line(e, 300)}") from None
+    finally:
+        logger.setLevel(level)
     return status

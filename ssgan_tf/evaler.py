@@ -40,7 +40,7 @@ def run(eval_config, log=print) -> Dict:
     if not os.path.exists(path) and not os.path.isfile(path + ".index") and \
             not os.path.isabs(path) and eval_config.train_dir:
         path = os.path.join(eval_config.train_dir, path)
-    run_dir, prefix = ckpt_lib.resolve_checkpoint(path)
+    run_dir, prefix = ckpt_lib.resolve_checkpoint(path, log=log)
     info = ckpt_lib.read_run_info(run_dir)
     if not info:
         raise UserError(f"--checkpoint {path}: no config.json in {run_dir}; "
@@ -56,8 +56,13 @@ def run(eval_config, log=print) -> Dict:
                                          eval_config.dataset, eval_config.split)
         split = eval_config.split
     if eval_config.all_checkpoints:
-        state = tf.train.get_checkpoint_state(run_dir)
-        prefixes = list(state.all_model_checkpoint_paths) if state else [prefix]
+        prefixes = []
+        for _, other in ckpt_lib.checkpoints(run_dir):
+            problem = ckpt_lib.damage(other)
+            if problem:
+                log(f"{other}: does not read back ({problem}); skipped")
+            else:
+                prefixes.append(other)
         results = [evaluate_checkpoint(run_dir, p, info, dataset, split,
                                        eval_config.batch_size, log)
                    for p in prefixes]

@@ -13,6 +13,7 @@ import numpy as np
 import tensorflow as tf
 
 from ssgan_tf import checkpoint as ckpt_lib, distribute, evaluate, files, plots
+from ssgan_tf import run_folder
 from ssgan_tf.data import format as data_format, pipeline, splits
 from ssgan_tf.errors import UserError
 from ssgan_tf.train import build as build_lib
@@ -37,6 +38,7 @@ class RunData:
     run_dir: str
     restore_from: str  # a checkpoint prefix, or None for a new run
     chief: bool  # the worker that writes the run folder
+    new: bool  # this run made the folder
 
     @property
     def semi_supervised(self) -> bool:
@@ -58,31 +60,45 @@ def run(config, log=print):
                                         config.max_sample, config.batch_size)
     labeled = splits.labeled_indices(train, config.num_labeled, config.seed,
                                      config.labeled_ids)
+    run_dir, restore_from = None, None
     if config.checkpoint:
-        run_dir, restore_from = ckpt_lib.resolve_checkpoint(config.checkpoint)
+        run_dir, restore_from = ckpt_lib.resolve_checkpoint(config.checkpoint,
+                                                            log=log)
         ckpt_lib.check_compatible(ckpt_lib.read_run_info(run_dir),
                                   data_info(train, test, config), restore_from,
                                   config.dataset)
-    else:
-        run_dir = os.path.join(config.train_dir, config.run_name or
-                               ckpt_lib.run_folder_name(config))
-        restore_from = None
-    data = RunData(train, test, labeled, run_dir, restore_from,
-                   distribute.is_chief(strategy))
+    chief = distribute.is_chief(strategy)
     keras.utils.set_random_seed(config.seed)
     if config.mixed_precision:
         keras.mixed_precision.set_global_policy("mixed_float16")
+    lock = None
     try:
         built = build_lib.build(config, strategy, train.image_shape,
                                 train.num_class)
         if restore_from:
             with strategy.scope():
                 ckpt_lib.restore(built.checkpoint, restore_from)
+        # Nothing is written before this point: every check above can fail.
+        new = run_dir is None
+        if new:
+            name = config.run_name or run_folder.default_name(config)
+            run_dir = os.path.join(config.train_dir, name)
+            if chief:
+                run_dir = run_folder.create(config.train_dir, name,
+                                            explicit=bool(config.run_name))
+        if chief:
+            lock = run_folder.Lock(run_dir)
+            run_folder.remove_stale_temporaries(run_dir, log)
+            ckpt_lib.set_aside_damaged_state(run_dir, log)
+        if restore_from:
             log(f"resumed from {restore_from} at step {built.step}")
         else:
             build_lib.data_dependent_init(built, train.images, config.n_z)
+        data = RunData(train, test, labeled, run_dir, restore_from, chief, new)
         return _train(config, data, built, log)
     finally:
+        if lock is not None:
+            lock.release()
         if config.mixed_precision:
             keras.mixed_precision.set_global_policy("float32")
 
@@ -109,15 +125,24 @@ def _write_run_files(config, data, strategy):
                       [data.train.ids[i] for i in data.labeled])
 
 
-def _fixed_noise(config, data):
+def _fixed_noise(config, data, log):
     """The noise of the saved sample grids, the same for the whole run."""
     path = os.path.join(data.run_dir, FIXED_NOISE_FILE)
+    shape = (GRID_SIZE, config.n_z)
     # Only the chief reads the file: another worker could find it while the
     # chief is still writing it (its own samples are never saved anyway).
     if data.chief and os.path.isfile(path):
-        return np.load(path)
+        try:
+            noise = np.load(path)
+            if noise.shape == shape:
+                return noise
+            problem = f"shape {noise.shape}, not {shape}"
+        except (OSError, ValueError, EOFError) as e:
+            problem = str(e).strip().splitlines()[0] if str(e).strip() else \
+                type(e).__name__
+        log(f"{path}: unreadable ({problem}); drawn again from --seed")
     noise = np.random.RandomState(config.seed).uniform(
-        -1, 1, (GRID_SIZE, config.n_z)).astype(np.float32)
+        -1, 1, shape).astype(np.float32)
     if data.chief:
         with files.atomic_path(path) as tmp:
             np.save(tmp, noise)
@@ -126,7 +151,6 @@ def _fixed_noise(config, data):
 
 def _train(config, data, built, log):
     strategy, train, test = built.strategy, data.train, data.test
-    os.makedirs(data.run_dir, exist_ok=True)
     if data.chief:
         _write_run_files(config, data, strategy)
     # Every worker saves (saving may need all of them), but only the chief
@@ -136,8 +160,6 @@ def _train(config, data, built, log):
     manager = tf.train.CheckpointManager(
         built.checkpoint, save_dir, max_to_keep=ckpt_lib.MAX_TO_KEEP,
         checkpoint_name=ckpt_lib.CHECKPOINT_NAME)
-    fixed_noise = _fixed_noise(config, data)
-
     noise_shape = (step_lib.noise_passes(built.objective, config.update_rate),
                    config.n_z)
     iterator = iter(pipeline.distributed_stream(
@@ -152,78 +174,155 @@ def _train(config, data, built, log):
                                  built.d_optimizer, built.objective,
                                  train.num_class, data.semi_supervised,
                                  built.ema)
-    predict_fn = evaluate.make_predict_fn(built.classifier, train.num_class)
-    sample_fn = tf.function(lambda z: built.generator(z, training=False))
-    summaries = summaries_lib.Summaries(data.run_dir, enabled=data.chief)
-    progress = progress_lib.Progress(config.max_training_steps, log)
-    watch = watch_lib.LostGeneratorWatch(enabled=watch_lib.watches(config))
-
-    step = built.step
-    if step == 0:
+    if built.step == 0:
         log(f"training {config.model} on {config.dataset}: {len(train)} train "
             f"({len(data.labeled)} labeled), {len(test)} test, image "
             f"{train.image_shape}, {train.num_class} classes, "
             f"{strategy.num_replicas_in_sync} replica(s); run folder "
             f"{data.run_dir}")
-    test_accuracy = None
-    saved_step = None
-    history = []  # (step, training seconds, test accuracy)
-    started = time.perf_counter()
-    window_start, window_steps = time.perf_counter(), 0
-    while step < config.max_training_steps:
-        target = _next_event(step, config, config.max_training_steps)
-        count = min(config.steps_per_call, target - step)
-        metrics = trainer.run(iterator, tf.constant(count, tf.int32))
-        step += count
-        window_steps += count
-        finished = step >= config.max_training_steps or (
-            config.max_seconds > 0 and
-            time.perf_counter() - started >= config.max_seconds)
-        metrics = {k: float(v) for k, v in metrics.items()}
-        if not all(math.isfinite(v) for v in metrics.values()):
-            raise UserError(f"training diverged at step {step} (a loss is "
-                            f"{metrics}); lower the learning rates")
-        if step % config.test_sample_step == 0 or finished:
-            test_accuracy = _test_accuracy(predict_fn, test)
-            summaries.test_accuracy(test_accuracy, step)
-            history.append((step, time.perf_counter() - started, test_accuracy))
-        if step % config.write_summary_step == 0 or finished:
-            summaries.scalars(metrics, step)
-        if step % config.output_save_step == 0 or finished:
-            fake = sample_fn(tf.constant(fixed_noise)).numpy()
-            real = pipeline.scale_images(np.asarray(train.images[:GRID_SIZE]))
-            summaries.images(fake, real.numpy(), step)
-            if data.chief:
-                _save_samples(config, data.run_dir, fake, step)
-        if step % config.ckpt_save_step == 0 or finished:
-            manager.save(checkpoint_number=step)
-            saved_step = step
-        if step % config.log_step == 0 or finished:
-            elapsed = max(time.perf_counter() - window_start, 1e-9)
-            progress.show(step, metrics, test_accuracy,
-                          window_steps * config.batch_size / elapsed)
-            warning = watch.update(step, metrics["d_loss"])
-            if warning:
-                progress.note(warning)
-            window_start, window_steps = time.perf_counter(), 0
-        if finished:
-            break
-    summaries.flush()
-    summaries.close()
+    loop = _Loop(config, data, built, manager, _fixed_noise(config, data, log),
+                 log)
+    try:
+        loop.run(trainer, iterator)
+    except KeyboardInterrupt:
+        loop.save_on_interrupt()
+        raise
+    except UserError:
+        loop.clean_up_failed_start()
+        raise
+    finally:
+        loop.summaries.close()
+    test_accuracy = loop.test_accuracy
     if test_accuracy is None:  # resumed at or past the last step
-        test_accuracy = _test_accuracy(predict_fn, test)
+        test_accuracy = _test_accuracy(loop.predict_fn, test)
     latest = manager.latest_checkpoint
-    if saved_step is None and latest is None:
-        latest = manager.save(checkpoint_number=step)
+    if loop.saved_step is None and latest is None:
+        latest = manager.save(checkpoint_number=loop.step)
     if not data.chief:
         shutil.rmtree(save_dir, ignore_errors=True)
         latest = None
-    log(f"step {step}: test accuracy {test_accuracy:.4f} on {len(test)} "
+    log(f"step {loop.step}: test accuracy {test_accuracy:.4f} on {len(test)} "
         f"examples; checkpoint {latest}; TensorBoard: tensorboard --logdir "
         f"{data.run_dir}")
-    return {"run_dir": data.run_dir, "step": step,
+    return {"run_dir": data.run_dir, "step": loop.step,
             "test_accuracy": test_accuracy, "checkpoint": latest,
-            "history": history}
+            "history": loop.history}
+
+
+class _Loop:
+    """The steps of one run, in chunks that end where something is due, and
+    what it does when a chunk goes wrong or the user stops it."""
+
+    def __init__(self, config, data, built, manager, fixed_noise, log):
+        self.config, self.data, self.built = config, data, built
+        self.manager, self.fixed_noise, self.log = manager, fixed_noise, log
+        self.predict_fn = evaluate.make_predict_fn(built.classifier,
+                                                   data.train.num_class)
+        self.sample_fn = tf.function(
+            lambda z: built.generator(z, training=False))
+        self.weights_finite = tf.function(lambda: tf.reduce_all([
+            tf.reduce_all(tf.math.is_finite(tf.cast(v, tf.float32)))
+            for v in built.generator.trainable_variables
+            + built.discriminator.trainable_variables]))
+        self.summaries = summaries_lib.Summaries(data.run_dir,
+                                                 enabled=data.chief)
+        self.progress = progress_lib.Progress(config.max_training_steps, log)
+        self.watch = watch_lib.LostGeneratorWatch(
+            enabled=watch_lib.watches(config))
+        self.step = built.step
+        self.saved_step = None
+        self.test_accuracy = None
+        self.history = []  # (step, training seconds, test accuracy)
+
+    def run(self, trainer, iterator):
+        config = self.config
+        started = time.perf_counter()
+        window_start, window_steps = time.perf_counter(), 0
+        while self.step < config.max_training_steps:
+            target = _next_event(self.step, config, config.max_training_steps)
+            count = min(config.steps_per_call, target - self.step)
+            metrics = trainer.run(iterator, tf.constant(count, tf.int32))
+            self.step += count
+            window_steps += count
+            step = self.step
+            finished = step >= config.max_training_steps or (
+                config.max_seconds > 0 and
+                time.perf_counter() - started >= config.max_seconds)
+            metrics = {k: float(v) for k, v in metrics.items()}
+            self._check_finite(metrics)
+            if step % config.test_sample_step == 0 or finished:
+                self.test_accuracy = _test_accuracy(self.predict_fn,
+                                                    self.data.test)
+                self.summaries.test_accuracy(self.test_accuracy, step)
+                self.history.append((step, time.perf_counter() - started,
+                                     self.test_accuracy))
+            if step % config.write_summary_step == 0 or finished:
+                self.summaries.scalars(metrics, step)
+            if step % config.output_save_step == 0 or finished:
+                self._samples(step)
+            if step % config.ckpt_save_step == 0 or finished:
+                self.save()
+            if step % config.log_step == 0 or finished:
+                elapsed = max(time.perf_counter() - window_start, 1e-9)
+                self.progress.show(step, metrics, self.test_accuracy,
+                                   window_steps * config.batch_size / elapsed)
+                warning = self.watch.update(step, metrics["d_loss"])
+                if warning:
+                    self.progress.note(warning)
+                window_start, window_steps = time.perf_counter(), 0
+            if finished:
+                break
+        self.summaries.flush()
+
+    def save(self):
+        self.manager.save(checkpoint_number=self.step)
+        self.saved_step = self.step
+
+    def _check_finite(self, metrics):
+        """Stops before a save could keep non-finite weights: the losses are
+        computed before the chunk's last update, the weights after it."""
+        if all(math.isfinite(v) for v in metrics.values()) and \
+                bool(self.weights_finite()):
+            return
+        latest = self.manager.latest_checkpoint
+        kept = f"the latest checkpoint is still {latest}" if latest else \
+            "no checkpoint was saved"
+        raise UserError(f"training diverged at step {self.step} (a loss or a "
+                        f"weight is not finite); {kept}; lower the learning "
+                        f"rates")
+
+    def _samples(self, step):
+        fake = self.sample_fn(tf.constant(self.fixed_noise)).numpy()
+        real = pipeline.scale_images(np.asarray(
+            self.data.train.images[:GRID_SIZE]))
+        self.summaries.images(fake, real.numpy(), step)
+        if self.data.chief:
+            _save_samples(self.config, self.data.run_dir, fake, step)
+
+    def save_on_interrupt(self):
+        """Ctrl-C: keeps the steps trained since the last checkpoint."""
+        self.step = self.built.step  # the chunk under way finished first
+        if self.step in (0, self.saved_step) or \
+                self.step == _latest_step(self.manager):
+            return
+        if not bool(self.weights_finite()):
+            return
+        self.save()
+        self.log(f"\ninterrupted at step {self.step}: saved "
+                 f"{self.manager.latest_checkpoint}")
+
+    def clean_up_failed_start(self):
+        """A new run that failed before its first checkpoint leaves no
+        folder behind."""
+        if self.data.new and self.data.chief and \
+                self.manager.latest_checkpoint is None:
+            self.summaries.close()
+            shutil.rmtree(self.data.run_dir, ignore_errors=True)
+
+
+def _latest_step(manager):
+    latest = manager.latest_checkpoint
+    return int(latest.rsplit("-", 1)[1]) if latest else None
 
 
 def _save_samples(config, run_dir, fake, step):
