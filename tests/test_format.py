@@ -1,6 +1,7 @@
 """data.hy / id.txt: round trips, splits, the cache, and every bad input."""
 
 import os
+import shutil
 import time
 
 import h5py
@@ -79,6 +80,26 @@ def test_official_split_files_are_used(tmp_path):
     assert test.ids == ids[15:]
     np.testing.assert_array_equal(test.labels, labels[15:])
     assert len(data_format.load_split(str(tmp_path), "tiny", "train")) == 15
+
+
+@pytest.mark.parametrize("given, other", [("train", "test"),
+                                           ("test", "train")])
+def test_one_split_file_alone_makes_the_other_the_rest(tmp_path, given, other):
+    path, ids, _, _ = write_tiny_dataset(tmp_path, count=20)
+    chosen = ids[3:8]
+    with open(os.path.join(path, f"id_{given}.txt"), "w") as f:
+        f.write("\n".join(chosen) + "\n")
+    splits = data_format.split_ids(path, ids)
+    assert splits[given] == chosen
+    assert splits[other] == ids[:3] + ids[8:]
+
+
+def test_split_files_that_share_ids_are_refused(tmp_path):
+    path, ids, _, _ = write_tiny_dataset(tmp_path, count=20, splits=True)
+    with open(os.path.join(path, "id_test.txt"), "a") as f:
+        f.write(f"{ids[0]}\n{ids[1]}\n")
+    with pytest.raises(UserError, match=f"share 2 id\\(s\\), e.g. '{ids[0]}'"):
+        data_format.split_ids(path, ids)
 
 
 def test_folder_name_in_lower_case_is_found(tmp_path):
@@ -210,6 +231,29 @@ def test_truncated_hdf5(tmp_path):
     with open(data_file, "r+b") as f:
         f.truncate(size // 2)
     expect_error(tmp_path, "data.hy", "corrupt or truncated")
+
+
+def test_flipped_bytes_are_reported_as_damage_not_as_absent_ids(tmp_path):
+    """Bytes flipped anywhere in the file: every failure to read is called
+    damage of the file, never an absent id or a missing dataset."""
+    path, _, _, _ = write_tiny_dataset(tmp_path, count=60)
+    data_file = os.path.join(path, "data.hy")
+    original = open(data_file, "rb").read()
+    messages = []
+    for offset in range(0, len(original), len(original) // 60):
+        damaged = bytearray(original)
+        damaged[offset:offset + 8] = bytes(b ^ 0xFF for b in
+                                           damaged[offset:offset + 8])
+        open(data_file, "wb").write(bytes(damaged))
+        shutil.rmtree(os.path.join(path, ".cache"), ignore_errors=True)
+        try:
+            data_format.load_dataset(str(tmp_path), "tiny")
+        except UserError as e:
+            messages.append(str(e))
+    assert len(messages) > 30
+    for message in messages:
+        assert "damaged" in message or "not a readable HDF5" in message, \
+            message
 
 
 def test_unknown_ids_in_a_selection_are_listed(tmp_path):

@@ -140,6 +140,29 @@ def test_complete_dataset_is_skipped(tmp_path, http_server):
     assert "skipped" in said[0]
 
 
+@pytest.mark.parametrize("damage", ["truncate", "drop_ids"])
+def test_a_damaged_dataset_is_not_called_complete(tmp_path, http_server,
+                                                  damage):
+    files, hashes, _ = mnist_files()
+    http_server.files.update(files)
+    source = pinned("MNIST", hashes, http_server.url, (30, 10))
+    path = sources.download("MNIST", str(tmp_path), source=source, log=quiet)
+    data_file = os.path.join(path, "data.hy")
+    if damage == "truncate":
+        with open(data_file, "r+b") as f:
+            f.truncate(os.path.getsize(data_file) // 2)
+    else:  # a complete-looking folder with too few examples
+        ids = open(os.path.join(path, "id.txt")).read().split()
+        with open(os.path.join(path, "id.txt"), "w") as f:
+            f.write("\n".join(ids[:5]) + "\n")
+    count = len(http_server.requests)
+    said = []
+    sources.download("MNIST", str(tmp_path), source=source, log=said.append)
+    assert "damaged" in said[0] and "downloading it again" in said[0]
+    assert len(http_server.requests) > count
+    assert len(data_format.load_dataset(str(tmp_path), "MNIST")) == 40
+
+
 def test_mirror_folder_with_plain_and_gzip_files(tmp_path):
     files, hashes, arrays = mnist_files()
     mirror = tmp_path / "mirror"
@@ -165,6 +188,7 @@ def test_no_source_answers_lists_what_was_tried(tmp_path, monkeypatch):
         sources.download("MNIST", str(tmp_path), source=source, log=quiet)
     message = str(info.value)
     assert "127.0.0.1:9" in message and "--mirror" in message
+    assert os.listdir(tmp_path) == []  # no empty staging folder left
 
 
 def test_unknown_dataset_name_from_cli(tmp_path):

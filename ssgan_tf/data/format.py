@@ -5,8 +5,9 @@ A dataset is a folder `<dataset_dir>/<NAME>/` holding
     group per id, each with `image` (uint8, [h, w, c]) and `label` (one-hot);
   - `id.txt`: the ids, one per line;
   - optionally `id_train.txt` and `id_test.txt`: the official split, where the
-    downloader knows it. Without them the original rule applies: id.txt shuffled
-    by `numpy.random.RandomState(123)`, the first 80% train, the rest test.
+    downloader knows it (one of them alone: the other split is the rest of
+    id.txt). Without them the original rule applies: id.txt shuffled by
+    `numpy.random.RandomState(123)`, the first 80% train, the rest test.
 
 Reading the file one group at a time is slow (about 13 s for MNIST), so the
 arrays are also kept contiguously in `.cache/` beside the data and rebuilt
@@ -259,9 +260,8 @@ def _read_groups(data_file, ids):
             for index, example_id in enumerate(ids):
                 key = example_id.encode()
                 if example_id not in f:
-                    raise UserError(
-                        f"{data_file}: id '{example_id}' is listed in id.txt "
-                        f"but absent from the file")
+                    raise UserError(_absent_or_damaged(f, data_file,
+                                                       example_id))
                 image = h5py.h5d.open(file_id, key + b"/image")
                 label = h5py.h5d.open(file_id, key + b"/label")
                 if images is None:
@@ -272,11 +272,12 @@ def _read_groups(data_file, ids):
                 image.read(h5py.h5s.ALL, h5py.h5s.ALL, images[index])
                 label.read(h5py.h5s.ALL, h5py.h5s.ALL, labels[index])
         except KeyError:
-            raise UserError(f"{data_file}: id '{example_id}' has no `image` or "
-                            f"no `label` dataset") from None
+            raise UserError(_members_missing_or_damaged(
+                f, data_file, example_id)) from None
         except (OSError, RuntimeError) as e:
-            raise UserError(f"{data_file}: cannot read id '{example_id}' "
-                            f"(corrupt or truncated file?): {e}") from None
+            raise UserError(f"{data_file}: the file is damaged: cannot read "
+                            f"id '{example_id}' ({e}); rebuild or download "
+                            f"the dataset again") from None
     not_one_hot = ~(np.isin(labels, (0.0, 1.0)).all(axis=1)
                     & (labels.sum(axis=1) == 1))
     if not_one_hot.any():
@@ -284,6 +285,35 @@ def _read_groups(data_file, ids):
         raise UserError(f"{data_file}: label of id '{bad}' is not one-hot")
     return images, labels.argmax(axis=1).astype(np.int64), labels.shape[1], \
         class_names
+
+
+def _damaged(data_file, example_id):
+    return (f"{data_file}: the file is damaged: id '{example_id}' is in it but "
+            f"cannot be read; rebuild or download the dataset again")
+
+
+def _absent_or_damaged(f, data_file, example_id) -> str:
+    """An id the file's index did not find: truly absent, or lost to damage
+    (then listing the file's ids fails, or lists it)."""
+    try:
+        present = example_id in set(f.keys())
+    except Exception:  # pylint: disable=broad-except
+        present = True  # the index itself does not read back
+    if present:
+        return _damaged(data_file, example_id)
+    return (f"{data_file}: id '{example_id}' is listed in id.txt but absent "
+            f"from the file")
+
+
+def _members_missing_or_damaged(f, data_file, example_id) -> str:
+    """A group whose `image` or `label` did not open: missing, or damaged."""
+    try:
+        members = set(f[example_id].keys())
+    except Exception:  # pylint: disable=broad-except
+        members = {"image", "label"}
+    if {"image", "label"} <= members:
+        return _damaged(data_file, example_id)
+    return f"{data_file}: id '{example_id}' has no `image` or no `label` dataset"
 
 
 def _first_example_buffers(data_file, example_id, image, label, count):
@@ -336,14 +366,32 @@ def write_images(path: str, images: np.ndarray):
 
 
 def split_ids(path: str, ids: Sequence[str]) -> Dict[str, List[str]]:
-    """The train and test ids: the recorded official split, else the 80/20 rule."""
+    """The train and test ids: the recorded split, else the 80/20 rule.
+
+    With one split file alone, the other split is every id of id.txt it does
+    not list (in id.txt's order). Split files that share ids are an error: a
+    test image must never be trained on.
+    """
     split_files = {s: os.path.join(path, f) for s, f in SPLIT_FILES.items()}
-    if all(os.path.isfile(f) for f in split_files.values()):
-        return {split: read_ids(f) for split, f in split_files.items()}
-    shuffled = list(ids)
-    np.random.RandomState(SPLIT_SEED).shuffle(shuffled)
-    num_train = int(len(shuffled) * TRAIN_FRACTION)
-    return {"train": shuffled[:num_train], "test": shuffled[num_train:]}
+    present = {s: os.path.isfile(f) for s, f in split_files.items()}
+    if not any(present.values()):
+        shuffled = list(ids)
+        np.random.RandomState(SPLIT_SEED).shuffle(shuffled)
+        num_train = int(len(shuffled) * TRAIN_FRACTION)
+        return {"train": shuffled[:num_train], "test": shuffled[num_train:]}
+    splits = {s: read_ids(f) for s, f in split_files.items() if present[s]}
+    if len(splits) == 1:
+        (given, listed), = splits.items()
+        other = "test" if given == "train" else "train"
+        chosen = set(listed)
+        splits[other] = [i for i in ids if i not in chosen]
+    shared = set(splits["train"]) & set(splits["test"])
+    if shared:
+        shown = ", ".join(repr(i) for i in sorted(shared)[:5])
+        raise UserError(f"{split_files['train']} and {split_files['test']} "
+                        f"share {len(shared)} id(s), e.g. {shown}: a test "
+                        f"image must not be trained on")
+    return splits
 
 
 def select_ids(dataset: ArrayDataset, wanted: Sequence[str],

@@ -334,19 +334,20 @@ def download(name: str, dataset_dir: str = "datasets",
     """
     source = source or get_source(name)
     path = os.path.join(dataset_dir, source.folder)
-    if is_complete(path):
+    if _reads_back(source, dataset_dir, path, backend, log):
         log(f"{source.name}: already complete in {path}, skipped")
         return path
     staging = os.path.join(path, ".download")
+    made_staging = not os.path.isdir(staging)
     os.makedirs(staging, exist_ok=True)
-    if backend == "tfds":
-        train, test = _from_tfds(source)
-    elif backend == "web":
-        bases = (mirror,) if mirror else source.base_urls
-        local = _fetch_all(source, bases, staging, registry=not mirror, log=log)
-        train, test = source.parse(local)
-    else:
-        raise UserError(f"--source {backend}: expected 'web' or 'tfds'")
+    try:
+        train, test = _obtain(source, backend, mirror, staging, log)
+    except BaseException:
+        if made_staging and not os.listdir(staging):
+            os.rmdir(staging)  # nothing fetched: leave no empty folder
+            if not os.listdir(path):
+                os.rmdir(path)
+        raise
     _check_sizes(source, train, test, backend)
     images = np.concatenate([train[0], test[0]])
     labels = np.concatenate([train[1], test[1]])
@@ -361,6 +362,36 @@ def download(name: str, dataset_dir: str = "datasets",
     log(f"{source.name}: {num_train} train and {len(ids) - num_train} test "
         f"examples in {path}")
     return path
+
+
+def _obtain(source, backend, mirror, staging, log):
+    """(train, test) arrays of `source`, fetched into `staging`."""
+    if backend == "tfds":
+        return _from_tfds(source)
+    if backend == "web":
+        bases = (mirror,) if mirror else source.base_urls
+        local = _fetch_all(source, bases, staging, registry=not mirror, log=log)
+        return source.parse(local)
+    raise UserError(f"--source {backend}: expected 'web' or 'tfds'")
+
+
+def _reads_back(source, dataset_dir, path, backend, log) -> bool:
+    """Whether the dataset in `path` is complete: its files are there, every
+    example reads back, and (from the upstream files) it holds the official
+    number of examples. A damaged one is reported and downloaded again."""
+    if not is_complete(path):
+        return False
+    try:
+        count = len(data_format.load_dataset(dataset_dir, source.folder))
+        expected = sum(source.official_sizes)
+        if backend != "web" or count == expected:
+            return True
+        problem = f"it holds {count} examples, not {expected}"
+    except UserError as e:
+        problem = str(e)
+    log(f"{source.name}: the dataset in {path} is damaged ({problem}); "
+        f"downloading it again")
+    return False
 
 
 def _check_sizes(source, train, test, backend):
