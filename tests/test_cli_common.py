@@ -5,12 +5,16 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from ssgan_tf.cli import common
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 SCRIPT = """
 import sys
+
+import pytest
 from absl import logging
 from ssgan_tf.cli import common
 from ssgan_tf.errors import UserError
@@ -59,3 +63,26 @@ def test_original_boolean_spelling_is_joined():
     argv = ["trainer.py", "--dump_result", "True", "--debug", "--x", "False"]
     assert common.join_bool_values(argv, ["dump_result", "debug"]) == [
         "trainer.py", "--dump_result=true", "--debug", "--x", "False"]
+
+
+def test_a_flag_that_does_not_parse_is_one_line_and_exit_2():
+    for argv, fragment in ((["--bogus_flag", "3"], "bogus_flag"),
+                           (["--fail", "--verbosity", "loud"], "--verbosity")):
+        result = run_script(*argv)
+        assert result.returncode == 2, result.stderr
+        errors = [line for line in result.stderr.splitlines()
+                  if line.startswith("error:")]
+        assert len(errors) == 1 and fragment in errors[0], result.stderr
+        assert "Traceback" not in result.stderr
+        assert "FATAL" not in result.stderr
+
+
+@pytest.mark.parametrize("script", ["evaler.py", "download.py"])
+def test_the_other_commands_refuse_unknown_flags_in_one_line(script):
+    result = subprocess.run(
+        [sys.executable, os.path.join(ROOT, script), "--bogus_flag", "3"],
+        capture_output=True, text=True, check=False,
+        env=dict(os.environ, PYTHONPATH=ROOT), timeout=120)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.strip().splitlines()[-1] == \
+        "error: Unknown command line flag 'bogus_flag'"

@@ -162,13 +162,16 @@ def _train(config, data, built, log):
         checkpoint_name=ckpt_lib.CHECKPOINT_NAME)
     noise_shape = (step_lib.noise_passes(built.objective, config.update_rate),
                    config.n_z)
-    iterator = iter(pipeline.distributed_stream(
-        strategy, lambda: pipeline.train_stream(
-            train.images, train.labels,
-            data.labeled if data.semi_supervised else None,
-            config.batch_size, config.seed, noise_shape,
-            second_unlabeled=config.g_loss == "feature_matching"
-            and config.fm_separate_batch), config.batch_size))
+    labeled = data.labeled if data.semi_supervised else None
+    second_unlabeled = config.g_loss == "feature_matching" and \
+        config.fm_separate_batch
+
+    def global_stream():
+        return pipeline.train_stream(train.images, train.labels, labeled,
+                                     config.batch_size, config.seed,
+                                     noise_shape, second_unlabeled)
+    iterator = iter(pipeline.distributed_stream(strategy, global_stream,
+                                                config.batch_size))
     trainer = step_lib.TrainStep(config, strategy, built.generator,
                                  built.discriminator, built.g_optimizer,
                                  built.d_optimizer, built.objective,
