@@ -35,7 +35,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 from benchmarks import common  # noqa: E402
-from ssgan_tf import config as config_lib, train  # noqa: E402
+from ssgan_tf import config as config_lib, training  # noqa: E402
 from ssgan_tf.presets import PRESETS  # noqa: E402
 from ssgan_tf.errors import UserError  # noqa: E402
 
@@ -143,7 +143,7 @@ def main():
     for config in configs:
         seed = config.seed
         config = config.replace(labeled_ids=labeled_ids)
-        result = train.run(config)
+        result = training.run(config)
         runs.append({"seed": seed, "final_step": result["step"],
                      "final_test_accuracy": result["test_accuracy"],
                      "history": [{"step": s, "seconds": round(t, 1),

@@ -23,7 +23,7 @@ sys.path.insert(0, ROOT)
 import tensorflow as tf  # noqa: E402,F401  (imported before timing)
 
 from benchmarks import common  # noqa: E402
-from ssgan_tf import evaler, train  # noqa: E402
+from ssgan_tf import evaler, training  # noqa: E402
 from ssgan_tf.config import Config, EvalConfig  # noqa: E402
 
 
@@ -44,7 +44,7 @@ def main():
             config = Config(dataset="MNIST", dataset_dir=args.dataset_dir,
                             train_dir=work, model=model, max_training_steps=1,
                             prefix=model, **extra)
-            run = train.run(config, log=lambda *a: None)
+            run = training.run(config, log=lambda *a: None)
             seconds = []
             for _ in range(args.repeats):
                 start = time.perf_counter()

@@ -37,7 +37,7 @@ from ssgan_tf import distribute, models  # noqa: E402
 from ssgan_tf.config import Config  # noqa: E402
 from ssgan_tf.data import pipeline  # noqa: E402
 from ssgan_tf.presets import PRESETS  # noqa: E402
-from ssgan_tf.train import build as build_lib, step as step_lib  # noqa: E402
+from ssgan_tf.training import build as build_lib, step as step_lib  # noqa: E402
 
 
 def build_step(shape, batch, config):

@@ -159,6 +159,9 @@ class Config:
                                    [None, "mnist_100", "svhn_1000",
                                     "cifar10_4000"])
 
+    def __post_init__(self):
+        validate(self)  # wherever a Config comes from: flags, JSON, Python
+
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self), indent=2, sort_keys=True)
 
@@ -171,18 +174,17 @@ class Config:
         if name not in PRESETS:
             raise UserError(f"unknown preset {name!r}; one of "
                             f"{', '.join(PRESETS)}")
-        config = cls(**dict(PRESETS[name], preset=name, **overrides))
-        validate(config)
-        return config
+        return cls(**dict(PRESETS[name], preset=name, **overrides))
 
 
 @dataclasses.dataclass(frozen=True)
 class EvalConfig:
-    """What evaler.py needs."""
+    """What evaler.py needs. `dataset` and `dataset_dir` default to the
+    run's own (its config.json)."""
 
-    dataset: str
     checkpoint: Optional[str]
-    dataset_dir: str = "datasets"
+    dataset: Optional[str] = None
+    dataset_dir: Optional[str] = None
     train_dir: str = "train_dir"
     split: str = "test"
     data_id: Optional[tuple] = None
@@ -191,6 +193,14 @@ class EvalConfig:
     watch_timeout: float = 600.0
     batch_size: int = 500
     plots: bool = True
+    predict: Optional[tuple] = None
+    top_k: int = 1
+    resize: bool = False
+    predictions_file: Optional[str] = None
+    export: Optional[str] = None
+    sample: int = 0
+    sample_file: Optional[str] = None
+    seed: Optional[int] = None
 
 
 def define_flags(flags_module, skip=()):
@@ -246,9 +256,7 @@ def from_flags(flag_values, skip=(), saved=None) -> Config:
                 values[name] = value
     if values.get("norm_type") == "None":  # the original's spelling
         values["norm_type"] = "none"
-    config = Config(**values)
-    validate(config)
-    return config
+    return Config(**values)
 
 
 def field_names():

@@ -1,13 +1,17 @@
 """The evaler application: one checkpoint, every checkpoint of a run, or each
-new checkpoint as training writes it; a JSON result per step and pictures."""
+new checkpoint as training writes it (a JSON result per step and pictures);
+or a trained model put to use: classify image files, export a SavedModel,
+draw samples."""
 
 import os
-from typing import Dict
+from typing import Dict, Optional
 
+import numpy as np
 import tensorflow as tf
 
-from ssgan_tf import checkpoint as ckpt_lib, evaluate, files, plots
+from ssgan_tf import checkpoint as ckpt_lib, evaluate, files, plots, serving
 from ssgan_tf.data import format as data_format
+from ssgan_tf.data import images as images_lib
 from ssgan_tf.errors import UserError
 
 
@@ -30,8 +34,9 @@ def evaluate_checkpoint(run_dir, prefix, info, dataset, split, batch_size,
     return result
 
 
-def run(eval_config, log=print) -> Dict:
-    """evaler.py: one checkpoint, every checkpoint of a run, or follow a run."""
+def run(eval_config, log=print) -> Optional[Dict]:
+    """evaler.py: classify image files, export, sample, or evaluate one
+    checkpoint, every checkpoint of a run, or each new one as it appears."""
     if not eval_config.checkpoint:
         raise UserError("--checkpoint is required (a run folder or a "
                         "model-<step> prefix); evaluating untrained weights "
@@ -40,21 +45,14 @@ def run(eval_config, log=print) -> Dict:
     if not os.path.exists(path) and not os.path.isfile(path + ".index") and \
             not os.path.isabs(path) and eval_config.train_dir:
         path = os.path.join(eval_config.train_dir, path)
+    if eval_config.predict or eval_config.export or eval_config.sample:
+        return _use(eval_config, path, log)
     run_dir, prefix = ckpt_lib.resolve_checkpoint(path, log=log)
     info = ckpt_lib.read_run_info(run_dir)
     if not info:
         raise UserError(f"--checkpoint {path}: no config.json in {run_dir}; "
                         f"was it written by trainer.py?")
-    dataset = data_format.load_dataset(eval_config.dataset_dir,
-                                       eval_config.dataset)
-    if eval_config.data_id:
-        dataset = data_format.select_ids(dataset, eval_config.data_id,
-                                         "--data_id")
-        split = "data_id"
-    else:
-        dataset = data_format.load_split(eval_config.dataset_dir,
-                                         eval_config.dataset, eval_config.split)
-        split = eval_config.split
+    dataset, split = _dataset(eval_config, info, log)
     if eval_config.all_checkpoints:
         prefixes = []
         for _, other in ckpt_lib.checkpoints(run_dir):
@@ -86,6 +84,94 @@ def run(eval_config, log=print) -> Dict:
     else:
         result = evaluate_checkpoint(run_dir, prefix, info, dataset, split,
                                      eval_config.batch_size, log)
+    if eval_config.predictions_file:
+        write_predictions(serving.TrainedModel(run_dir, result["checkpoint"],
+                                               info),
+                          dataset, eval_config.predictions_file)
+        log(f"predictions of {len(dataset)} examples in "
+            f"{eval_config.predictions_file}")
     if eval_config.plots:
         plots.write_run_pictures(run_dir, result)
     return result
+
+
+def _dataset(eval_config, info, log):
+    """(the examples to evaluate, the split's name): the run's own dataset
+    unless --dataset / --dataset_dir say otherwise."""
+    trained_on = info["config"].get("dataset")
+    name = eval_config.dataset or trained_on
+    dataset_dir = eval_config.dataset_dir or info["config"].get("dataset_dir",
+                                                                "datasets")
+    if not name:
+        raise UserError("--dataset is needed: the run's config.json names no "
+                        "dataset")
+    if trained_on and name.lower() != trained_on.lower():
+        log(f"evaluating on {name}; the run was trained on {trained_on}")
+    if eval_config.data_id:
+        dataset = data_format.select_ids(
+            data_format.load_dataset(dataset_dir, name), eval_config.data_id,
+            "--data_id")
+        return dataset, "data_id"
+    return (data_format.load_split(dataset_dir, name, eval_config.split),
+            eval_config.split)
+
+
+def _use(eval_config, path, log):
+    """--predict, --export and --sample: a trained model put to use."""
+    model = serving.load(path, log=log)
+    if eval_config.predict:
+        paths = images_lib.find_images(eval_config.predict)
+        images = np.stack([images_lib.read_image(p, model.image_shape,
+                                                 eval_config.resize)
+                           for p in paths])
+        probabilities = model.predict(images)
+        k = min(eval_config.top_k, model.num_class)
+        for image_path, ranked in zip(paths, serving.top_classes(
+                probabilities, model.class_names, k)):
+            log("\t".join([image_path] + [f"{name}\t{p:.4f}"
+                                          for name, p in ranked]))
+    if eval_config.sample:
+        write_samples(model, eval_config.sample, eval_config.sample_file,
+                      eval_config.seed)
+        log(f"{eval_config.sample} samples in {eval_config.sample_file}")
+    if eval_config.export:
+        model.export(eval_config.export)
+        log(f"SavedModel of {model.checkpoint} in {eval_config.export} "
+            f"(signature serving_default: images uint8 "
+            f"[n, {', '.join(map(str, model.image_shape))}] -> probabilities, "
+            f"classes, class_names)")
+    return None
+
+
+def write_samples(model, count, path, seed=None):
+    """A PNG grid of `count` generated images, or with a .hy name the
+    original's `g_img` dump (one HDF5 dataset `image`, values in [-1, 1])."""
+    images = model.sample_scaled(count, seed)
+    if path.lower().endswith(".hy"):
+        data_format.write_images(path, images)
+    else:
+        plots.save_sample_grid(images, path)
+
+
+def write_predictions(model, dataset, path):
+    """One CSV row per example: id, label, prediction, the probability of
+    each class and p(real), how real the discriminator finds the image."""
+    probabilities, p_real = model.predict_with_realness(
+        np.asarray(dataset.images))
+    names = model.class_names
+    rows = [",".join(["id", "label", "predicted"] +
+                     [f"p_{_csv(name)}" for name in names] + ["p_real"])]
+    for example_id, label, row, real in zip(dataset.ids, dataset.labels,
+                                            probabilities, p_real):
+        rows.append(",".join(
+            [_csv(example_id), _csv(names[int(label)]),
+             _csv(names[int(np.argmax(row))])] +
+            [f"{p:.6f}" for p in row] + [f"{real:.6f}"]))
+    files.write_text(path, "\n".join(rows) + "\n")
+
+
+def _csv(text) -> str:
+    text = str(text)
+    if any(c in text for c in ',"\n'):
+        return '"' + text.replace('"', '""') + '"'
+    return text

@@ -10,6 +10,8 @@ import json
 import os
 import tempfile
 
+from ssgan_tf.errors import UserError
+
 
 @contextlib.contextmanager
 def atomic_path(path: str):
@@ -19,6 +21,8 @@ def atomic_path(path: str):
     exception the temporary file is removed and `path` is left as it was.
     """
     folder, name = os.path.split(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise UserError(f"{path}: no such folder {folder}")
     suffix = os.path.splitext(name)[1]  # writers that pick a format by it
     handle, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=f".tmp{suffix}",
                                    dir=folder)

@@ -82,7 +82,7 @@ def losses(run_dir):
 
 
 def main():
-    from ssgan_tf import train
+    from ssgan_tf import training
     mode = sys.argv[1]
     quiet = lambda *a: None  # noqa: E731
     if mode == "compare":
@@ -93,7 +93,7 @@ def main():
             cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
         results = {}
         for strategy in ("mirrored", "one_device"):
-            run = train.run(config_for(data_dir, runs, strategy=strategy,
+            run = training.run(config_for(data_dir, runs, strategy=strategy,
                                        run_name=strategy, **changes), quiet)
             results[strategy] = (run, weights(run["run_dir"]))
         mirrored, single = results["mirrored"][1], results["one_device"][1]
@@ -131,7 +131,7 @@ def main():
         data_dir, runs, run_name = sys.argv[2:5]
         changes = parse_flags(sys.argv[5:])
         strategy = "multi_worker" if mode == "worker" else "auto"
-        run = train.run(config_for(data_dir, runs, strategy=strategy,
+        run = training.run(config_for(data_dir, runs, strategy=strategy,
                                    run_name=run_name, **changes), quiet)
         print(json.dumps({"test_accuracy": run["test_accuracy"],
                           "step": run["step"]}))

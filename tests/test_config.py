@@ -138,3 +138,10 @@ def test_from_preset_checks_the_values(changes, name):
 def test_from_preset_refuses_an_unknown_preset():
     with pytest.raises(UserError, match="mnist_1000"):
         config_lib.Config.from_preset("mnist_1000")
+
+
+def test_every_config_is_checked_when_it_is_built():
+    with pytest.raises(UserError, match="--batch_size must be positive"):
+        config_lib.Config(batch_size=-5)
+    with pytest.raises(UserError, match="--seed"):
+        config_lib.Config().replace(seed=-1)

@@ -187,10 +187,10 @@ def test_multi_worker_needs_a_run_name(tmp_path):
     ((28, 28, 1), {"model": "improved_gan", "d_loss": "improved_gan",
                    "g_loss": "feature_matching", "num_labeled": 20})])
 def test_mixed_precision_step_keeps_float32_variables(tmp_path, shape, extra):
-    from ssgan_tf import train
+    from ssgan_tf import training
     from ssgan_tf.config import Config
     write_tiny_dataset(tmp_path / "data", count=40, shape=shape, num_class=4)
-    run = train.run(Config(dataset="tiny", dataset_dir=str(tmp_path / "data"),
+    run = training.run(Config(dataset="tiny", dataset_dir=str(tmp_path / "data"),
                            train_dir=str(tmp_path / "runs"), batch_size=8,
                            n_z=8, max_training_steps=4, steps_per_call=2,
                            mixed_precision=True, **extra), log=lambda *a: None)

@@ -3,7 +3,7 @@
 import numpy as np
 import tensorflow as tf
 
-from ssgan_tf.train.ema import WeightAverage
+from ssgan_tf.training.ema import WeightAverage
 
 
 def test_update_is_the_exponential_moving_average():

@@ -5,7 +5,7 @@ import pytest
 import tensorflow as tf
 
 from ssgan_tf.config import Config
-from ssgan_tf.train import optimizer as optimizer_lib
+from ssgan_tf.training import optimizer as optimizer_lib
 
 keras = tf.keras
 

@@ -14,7 +14,7 @@ import tensorflow  # TensorFlow's own import is not ours to judge
 after_tensorflow = dict(os.environ)
 import ssgan_tf
 import ssgan_tf.checkpoint, ssgan_tf.config, ssgan_tf.evaler, ssgan_tf.evaluate
-import ssgan_tf.models, ssgan_tf.objectives, ssgan_tf.plots, ssgan_tf.train
+import ssgan_tf.models, ssgan_tf.objectives, ssgan_tf.plots, ssgan_tf.training
 import ssgan_tf.data.folder, ssgan_tf.data.sources, ssgan_tf.data.splits
 after = dict(os.environ)
 json.dump({"changed": sorted(k for k in set(before) | set(after)

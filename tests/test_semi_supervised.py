@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from ssgan_tf import train
+from ssgan_tf import training
 from ssgan_tf.config import Config
 from ssgan_tf.data import format as data_format
 
@@ -31,7 +31,7 @@ def test_only_the_labeled_subset_labels_are_seen(tmp_path):
                     log_step=6, write_summary_step=6, test_sample_step=6,
                     output_save_step=6, ckpt_save_step=6, seed=5,
                     prefix="first")
-    first = train.run(config, log=lambda *a: None)
+    first = training.run(config, log=lambda *a: None)
     labeled_ids = open(os.path.join(first["run_dir"],
                                     "labeled_ids.txt")).read().split()
     assert len(labeled_ids) == 8
@@ -49,7 +49,7 @@ def test_only_the_labeled_subset_labels_are_seen(tmp_path):
                               splits={"train": ids[:36], "test": ids[36:]})
     # The class-balanced draw looks at every label, so the second run is told
     # the first run's subset; the training step itself must see no other label.
-    second = train.run(config.replace(
+    second = training.run(config.replace(
         prefix="second", labeled_ids=os.path.join(first["run_dir"],
                                                   "labeled_ids.txt")),
         log=lambda *a: None)
@@ -80,7 +80,7 @@ def test_each_preset_runs(tmp_path, preset, shape, details):
         max_training_steps=4, steps_per_call=2, log_step=2, ckpt_save_step=4,
         test_sample_step=4, output_save_step=4, write_summary_step=4,
         **details)
-    run_dir = train.run(config, log=lines.append)["run_dir"]
+    run_dir = training.run(config, log=lines.append)["run_dir"]
     assert any("(20 labeled)" in line for line in lines)
     saved = json.load(open(os.path.join(run_dir, "config.json")))["config"]
     assert saved["model"] == "improved_gan" and saved["g_loss"] == \

@@ -7,7 +7,7 @@ import tensorflow as tf
 
 from ssgan_tf import models, objectives
 from ssgan_tf.config import Config
-from ssgan_tf.train import optimizer as optimizer_lib, step as step_lib
+from ssgan_tf.training import optimizer as optimizer_lib, step as step_lib
 
 keras = tf.keras
 

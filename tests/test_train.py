@@ -9,8 +9,10 @@ import shutil
 
 import pytest
 import tensorflow as tf
+from google.protobuf import json_format
+from tensorboard.plugins.hparams import plugin_data_pb2
 
-from ssgan_tf.train import summaries
+from ssgan_tf.training import summaries
 
 from conftest import assert_one_line_error, run_cli, write_tiny_dataset
 
@@ -74,6 +76,31 @@ def test_event_files_hold_every_original_tag(trained):
     assert "img/fake" in tags and "img/real" in tags
     assert tags["loss/recon_weight"][10] == pytest.approx(
         10.0 * (1500 - 10) / 1500, rel=1e-3)
+
+
+def test_tensorboard_shows_what_the_run_was(trained):
+    _, run_dir, _ = trained
+    tags = read_events(run_dir)
+    # both learning rates (constant here: no decay)
+    for tag in ("lr/discriminator", "lr/generator"):
+        assert sorted(tags[tag]) == [10, 20, 30, 40]
+        assert list(tags[tag].values()) == pytest.approx([0.0005] * 4)
+    hparams, text = {}, None
+    for path in glob.glob(os.path.join(run_dir, "events.out.tfevents.*")):
+        for event in tf.compat.v1.train.summary_iterator(path):
+            for value in event.summary.value:
+                plugin = value.metadata.plugin_data
+                if plugin.plugin_name == "hparams" and \
+                        value.tag == "_hparams_/session_start_info":
+                    data = plugin_data_pb2.HParamsPluginData.FromString(
+                        plugin.content)
+                    hparams = {k: json_format.MessageToDict(v) for k, v in
+                               data.session_start_info.hparams.items()}
+                elif value.tag.startswith("config"):
+                    text = tf.make_ndarray(value.tensor).item().decode()
+    assert hparams["batch_size"] == 8 and hparams["seed"] == 3
+    assert hparams["model"] == "original"
+    assert json.loads(text.strip("`\n"))["learning_rate_d"] == 0.0005
 
 
 def test_discriminator_loss_goes_down(trained):

@@ -1,7 +1,7 @@
-"""ssgan_tf/train/watch.py: the warning when the discriminator has won."""
+"""ssgan_tf/training/watch.py: the warning when the discriminator has won."""
 
-from ssgan_tf import config as config_lib, train
-from ssgan_tf.train import watch
+from ssgan_tf import config as config_lib, training
+from ssgan_tf.training import watch
 
 from conftest import write_tiny_dataset
 
@@ -59,7 +59,7 @@ def test_the_training_loop_logs_the_warning(tmp_path, monkeypatch):
         steps_per_call=2, log_step=2, test_sample_step=8,
         write_summary_step=8, output_save_step=8, ckpt_save_step=8)
     lines = []
-    train.run(config, log=lines.append)
+    training.run(config, log=lines.append)
     warnings = [line for line in lines if line.startswith("warning: d_loss")]
     assert len(warnings) == 1, lines
     assert "from step 2 to 6" in warnings[0]

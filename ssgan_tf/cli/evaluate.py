@@ -1,5 +1,6 @@
 """evaler.py: exact accuracy, per-class results and the confusion matrix of a
-checkpoint (or of every checkpoint of a run, or of each new one as it appears)."""
+checkpoint (or of every checkpoint of a run, or of each new one as it
+appears); or a trained model put to use: classify images, export, sample."""
 
 from absl import flags
 
@@ -9,11 +10,12 @@ from ssgan_tf.config import EvalConfig
 from ssgan_tf.errors import UserError
 
 FLAGS = flags.FLAGS
-flags.DEFINE_string("dataset", "CIFAR10", "Dataset folder name under "
-                    "--dataset_dir.")
-flags.DEFINE_string("dataset_dir", "datasets", "Folder holding the datasets.")
-flags.DEFINE_string("checkpoint", None, "A run folder (its latest checkpoint) "
+flags.DEFINE_string("checkpoint", None, "A run folder (its newest checkpoint) "
                     "or a model-<step> prefix.")
+flags.DEFINE_string("dataset", None, "Dataset folder name under --dataset_dir; "
+                    "default: the run's own.")
+flags.DEFINE_string("dataset_dir", None, "Folder holding the datasets; "
+                    "default: the run's own.")
 flags.DEFINE_string("train_dir", "train_dir", "Where --checkpoint is looked up "
                     "when it is a bare run-folder name.")
 flags.DEFINE_enum("split", "test", ["test", "train"], "Which split to classify.")
@@ -27,6 +29,22 @@ flags.DEFINE_float("watch_timeout", 600.0, "Seconds --watch waits for a new "
 flags.DEFINE_integer("batch_size", 500, "Evaluation batch size.")
 flags.DEFINE_bool("plots", True, "Write confusion.png, curves.png and "
                   "training.gif into the run folder.")
+flags.DEFINE_string("predictions_file", None, "Also write one CSV row per "
+                    "evaluated example: id, label, prediction, each class's "
+                    "probability, p_real.")
+flags.DEFINE_list("predict", None, "Classify these PNG/JPEG files or folders: "
+                  "one line per image, path<TAB>class<TAB>probability.")
+flags.DEFINE_integer("top_k", 1, "With --predict: the K most probable classes.")
+flags.DEFINE_bool("resize", False, "With --predict: resize images of another "
+                  "size to the model's (bilinear) instead of refusing them.")
+flags.DEFINE_string("export", None, "Write a SavedModel into this new folder "
+                    "(signature serving_default: uint8 images -> "
+                    "probabilities, classes, class_names).")
+flags.DEFINE_integer("sample", 0, "Draw this many images from the generator "
+                     "into --sample_file.")
+flags.DEFINE_string("sample_file", None, "Where --sample writes: FILE.png (a "
+                    "grid) or FILE.hy (the original's g_img dump).")
+flags.DEFINE_integer("seed", None, "With --sample: fixes the drawn images.")
 
 
 def main(argv):
@@ -37,15 +55,25 @@ def main(argv):
     if not FLAGS.watch_timeout > 0:  # also NaN; inf waits for ever
         raise UserError(f"--watch_timeout must be a positive number of "
                         f"seconds, got {FLAGS.watch_timeout}")
+    if FLAGS.top_k <= 0:
+        raise UserError(f"--top_k must be positive, got {FLAGS.top_k}")
+    if FLAGS["sample"].present and FLAGS.sample <= 0:
+        raise UserError(f"--sample must be positive, got {FLAGS.sample}")
+    if FLAGS.sample and not FLAGS.sample_file:
+        raise UserError("--sample needs --sample_file FILE.png (a grid) or "
+                        "FILE.hy")
     evaler.run(EvalConfig(
-        dataset=FLAGS.dataset, checkpoint=FLAGS.checkpoint,
+        checkpoint=FLAGS.checkpoint, dataset=FLAGS.dataset,
         dataset_dir=FLAGS.dataset_dir, train_dir=FLAGS.train_dir,
         split=FLAGS.split,
         data_id=tuple(FLAGS.data_id) if FLAGS.data_id else None,
         all_checkpoints=FLAGS.all_checkpoints, watch=FLAGS.watch,
         watch_timeout=FLAGS.watch_timeout, batch_size=FLAGS.batch_size,
-        plots=FLAGS.plots))
+        plots=FLAGS.plots, predictions_file=FLAGS.predictions_file,
+        predict=tuple(FLAGS.predict) if FLAGS.predict else None,
+        top_k=FLAGS.top_k, resize=FLAGS.resize, export=FLAGS.export,
+        sample=FLAGS.sample, sample_file=FLAGS.sample_file, seed=FLAGS.seed))
 
 
 def run():
-    common.run(main, multi_value_flags=("data_id",))
+    common.run(main, multi_value_flags=("data_id", "predict"))

@@ -3,7 +3,7 @@ listed in the README), plus the semi-supervised and scale-out flags."""
 
 from absl import flags
 
-from ssgan_tf import checkpoint as ckpt_lib, config as config_lib, train
+from ssgan_tf import checkpoint as ckpt_lib, config as config_lib, training
 from ssgan_tf.cli import common
 from ssgan_tf.errors import UserError
 
@@ -19,7 +19,7 @@ def main(argv):
         saved = ckpt_lib.resume_settings(FLAGS.checkpoint, given=[
             f"--{name}" for name in config_lib.flag_names()
             if FLAGS[name].present and name != "checkpoint"])
-    train.run(config_lib.from_flags(FLAGS, saved=saved))
+    training.run(config_lib.from_flags(FLAGS, saved=saved))
 
 
 def run():

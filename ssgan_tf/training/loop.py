@@ -16,11 +16,11 @@ from ssgan_tf import checkpoint as ckpt_lib, distribute, evaluate, files, plots
 from ssgan_tf import run_folder
 from ssgan_tf.data import format as data_format, pipeline, splits
 from ssgan_tf.errors import UserError
-from ssgan_tf.train import build as build_lib
-from ssgan_tf.train import progress as progress_lib
-from ssgan_tf.train import step as step_lib
-from ssgan_tf.train import summaries as summaries_lib
-from ssgan_tf.train import watch as watch_lib
+from ssgan_tf.training import build as build_lib
+from ssgan_tf.training import progress as progress_lib
+from ssgan_tf.training import step as step_lib
+from ssgan_tf.training import summaries as summaries_lib
+from ssgan_tf.training import watch as watch_lib
 
 keras = tf.keras
 
@@ -233,6 +233,8 @@ class _Loop:
         self.watch = watch_lib.LostGeneratorWatch(
             enabled=watch_lib.watches(config))
         self.step = built.step
+        self.summaries.configuration(dataclasses.asdict(config),
+                                     os.path.basename(data.run_dir), self.step)
         self.saved_step = None
         self.test_accuracy = None
         self.history = []  # (step, training seconds, test accuracy)
@@ -260,7 +262,11 @@ class _Loop:
                 self.history.append((step, time.perf_counter() - started,
                                      self.test_accuracy))
             if step % config.write_summary_step == 0 or finished:
-                self.summaries.scalars(metrics, step)
+                self.summaries.scalars(dict(
+                    metrics,
+                    learning_rate_d=float(self.built.d_optimizer.learning_rate),
+                    learning_rate_g=float(self.built.g_optimizer.learning_rate)),
+                    step)
             if step % config.output_save_step == 0 or finished:
                 self._samples(step)
             if step % config.ckpt_save_step == 0 or finished:

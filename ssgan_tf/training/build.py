@@ -8,8 +8,8 @@ import tensorflow as tf
 
 from ssgan_tf import models, objectives
 from ssgan_tf.data import pipeline
-from ssgan_tf.train import ema as ema_lib
-from ssgan_tf.train import optimizer as optimizer_lib
+from ssgan_tf.training import ema as ema_lib
+from ssgan_tf.training import optimizer as optimizer_lib
 
 INIT_BATCH = 500  # images of weight norm's data-dependent initialization
 

@@ -1,6 +1,11 @@
-"""TensorBoard summaries under the original's tags."""
+"""TensorBoard summaries under the original's tags, and what a run was: its
+configuration as hparams (the HParams tab compares runs by their final
+test/accuracy) and as text, and both learning rates."""
+
+import json
 
 import tensorflow as tf
+from tensorboard.plugins.hparams import api as hparams_api
 
 # The original's scalar tags (its `loss/recon_wieght` spelled right).
 SCALAR_TAGS = {
@@ -8,6 +13,7 @@ SCALAR_TAGS = {
     "S_loss": "loss/S_loss", "d_loss": "loss/d_loss",
     "d_loss_real": "loss/d_loss_real", "d_loss_fake": "loss/d_loss_fake",
     "g_loss": "loss/g_loss", "recon_weight": "loss/recon_weight",
+    "learning_rate_d": "lr/discriminator", "learning_rate_g": "lr/generator",
 }
 TEST_ACCURACY_TAG = "test/accuracy"
 IMAGES_PER_SUMMARY = 8
@@ -19,6 +25,17 @@ class Summaries:
     def __init__(self, run_dir, enabled=True):
         self.writer = tf.summary.create_file_writer(run_dir) if enabled else \
             tf.summary.create_noop_writer()
+
+    def configuration(self, config: dict, run_name: str, step: int):
+        """The run's settings as hparams (None written as "") and as text."""
+        values = {name: "" if value is None else value
+                  for name, value in config.items()
+                  if value is None or isinstance(value, (bool, int, float,
+                                                         str))}
+        with self.writer.as_default(step=step):
+            hparams_api.hparams(values, trial_id=run_name)
+            tf.summary.text("config", "```\n" + json.dumps(
+                config, indent=2, sort_keys=True) + "\n```")
 
     def scalars(self, metrics, step):
         with self.writer.as_default(step=step):
