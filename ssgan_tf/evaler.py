@@ -110,7 +110,7 @@ def _dataset(eval_config, info, log):
     if eval_config.data_id:
         dataset = data_format.select_ids(
             data_format.load_dataset(dataset_dir, name), eval_config.data_id,
-            "--data_id")
+            "--data_id").labeled_only()
         return dataset, "data_id"
     return (data_format.load_split(dataset_dir, name, eval_config.split),
             eval_config.split)

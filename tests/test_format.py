@@ -8,7 +8,7 @@ import h5py
 import numpy as np
 import pytest
 
-from ssgan_tf.data import format as data_format
+from ssgan_tf.data import format as data_format, pipeline, splits
 from ssgan_tf.errors import UserError
 
 from conftest import write_tiny_dataset
@@ -200,12 +200,80 @@ def test_non_uint8_images(tmp_path):
 
 
 @pytest.mark.parametrize("bad_label", [[0.5, 0.5, 0.0], [1.0, 1.0, 0.0],
-                                       [0.0, 0.0, 0.0], [2.0, 0.0, 0.0]])
+                                       [2.0, 0.0, 0.0]])
 def test_labels_not_one_hot(tmp_path, bad_label):
     examples = good_examples()
     examples["6"] = (examples["6"][0], np.asarray(bad_label))
     write_original_style(str(tmp_path / "own"), examples)
     expect_error(tmp_path, "data.hy", "'6'", "not one-hot")
+
+
+def test_examples_without_a_label_are_unlabeled(tmp_path):
+    """Written by hand as another tool would: no `label` dataset, or an
+    all-zero one. They are read as unlabeled, kept out of every labeled set
+    and test split, and stay training images of the unlabeled stream."""
+    examples = good_examples(count=12)
+    path = str(tmp_path / "own")
+    write_original_style(path, examples)
+    with h5py.File(os.path.join(path, "data.hy"), "a") as f:
+        del f["3"]["label"]                     # no label at all
+        f["7"]["label"][...] = np.zeros(3)      # an all-zero label
+        del f["11"]["label"]
+    dataset = data_format.load_dataset(str(tmp_path), "own")
+    unlabeled = {"3", "7", "11"}
+    assert [i for i, label in zip(dataset.ids, dataset.labels)
+            if label == data_format.UNLABELED] == ["3", "7", "11"]
+    assert dataset.num_class == 3 and dataset.num_unlabeled == 3
+    # id_test.txt lists an unlabeled example: it trains, it is not tested
+    with open(os.path.join(path, "id_train.txt"), "w") as f:
+        f.write("".join(f"{i}\n" for i in range(8)))
+    with open(os.path.join(path, "id_test.txt"), "w") as f:
+        f.write("".join(f"{i}\n" for i in range(8, 12)))
+    train, test = splits.train_and_test(str(tmp_path), "own")
+    assert not unlabeled & set(test.ids) and set(test.ids) == {"8", "9", "10"}
+    assert unlabeled <= set(train.ids)
+    labeled = splits.labeled_indices(train, 0, seed=1)
+    assert not unlabeled & {train.ids[i] for i in labeled}
+    assert len(labeled) == len(train) - 3
+    assert not unlabeled & set(data_format.load_split(
+        str(tmp_path), "own", "train").ids)
+    # the unlabeled stream sees every training image, the labeled one never
+    # an unlabeled image
+    stream = pipeline.train_stream(train.images, train.labels, labeled,
+                                   batch_size=4, seed=0)
+    marks = {int(train.images[i].ravel()[0]): i for i in range(len(train))}
+    seen_labeled, seen_unlabeled = set(), set()
+    for batch in stream.take(40):
+        for image in batch["image"].numpy():
+            seen_labeled.add(train.ids[marks[int(round((image.ravel()[0] + 1)
+                                                        * 127.5))]])
+        for image in batch["unlabeled"].numpy():
+            seen_unlabeled.add(train.ids[marks[int(round(
+                (image.ravel()[0] + 1) * 127.5))]])
+    assert not unlabeled & seen_labeled
+    assert unlabeled <= seen_unlabeled
+
+
+def test_written_unlabeled_examples_read_back(tmp_path):
+    path, ids, images, labels = write_tiny_dataset(tmp_path, count=12)
+    labels = labels.copy()
+    labels[[1, 5]] = data_format.UNLABELED
+    data_format.write_dataset(path, ids, images, labels, num_class=4)
+    with h5py.File(os.path.join(path, "data.hy"), "r") as f:
+        assert "label" not in f[ids[1]] and "label" in f[ids[0]]
+        assert int(f.attrs["num_classes"]) == 4
+    dataset = data_format.load_dataset(str(tmp_path), "tiny")
+    np.testing.assert_array_equal(dataset.labels, labels)
+
+
+def test_a_file_without_any_label_is_refused(tmp_path):
+    examples = good_examples(count=4)
+    path = str(tmp_path / "own")
+    write_original_style(path, examples)
+    with h5py.File(os.path.join(path, "data.hy"), "a") as f:
+        for example_id in examples:
+            del f[example_id]["label"]
+    expect_error(tmp_path, "data.hy", "no example has a label")
 
 
 def test_labels_of_differing_length(tmp_path):

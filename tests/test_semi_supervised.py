@@ -81,7 +81,7 @@ def test_each_preset_runs(tmp_path, preset, shape, details):
         test_sample_step=4, output_save_step=4, write_summary_step=4,
         **details)
     run_dir = training.run(config, log=lines.append)["run_dir"]
-    assert any("(20 labeled)" in line for line in lines)
+    assert any("(20 labeled, 0 unlabeled-only)" in line for line in lines)
     saved = json.load(open(os.path.join(run_dir, "config.json")))["config"]
     assert saved["model"] == "improved_gan" and saved["g_loss"] == \
         "feature_matching" and saved["num_labeled"] == 20

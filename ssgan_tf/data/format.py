@@ -2,7 +2,9 @@
 
 A dataset is a folder `<dataset_dir>/<NAME>/` holding
   - `data.hy` (or `data.hdf5`, the name the original downloader wrote): one HDF5
-    group per id, each with `image` (uint8, [h, w, c]) and `label` (one-hot);
+    group per id, each with `image` (uint8, [h, w, c]) and `label` (one-hot).
+    An example without `label` (or with an all-zero one) is unlabeled: it
+    joins the unlabeled stream only, never the labeled set or a test split;
   - `id.txt`: the ids, one per line;
   - optionally `id_train.txt` and `id_test.txt`: the official split, where the
     downloader knows it (one of them alone: the other split is the rest of
@@ -30,6 +32,7 @@ DATA_FILE_NAMES = ("data.hy", "data.hdf5")  # written: the first; read: either
 ID_FILE = "id.txt"
 SPLIT_FILES = {"train": "id_train.txt", "test": "id_test.txt"}
 CACHE_DIR = ".cache"
+UNLABELED = -1  # the label of an example that has none
 SPLIT_SEED = 123  # the original's RandomState seed for the 80/20 split
 TRAIN_FRACTION = 0.8
 _CACHE_VERSION = 1
@@ -43,7 +46,8 @@ class ArrayDataset:
       name: the dataset's folder name.
       ids: the ids, a list of str.
       images: uint8 array [n, h, w, c] (possibly a read-only memory map).
-      labels: int64 array [n] of class indices.
+      labels: int64 array [n] of class indices, UNLABELED (-1) for an
+        example without a label.
       num_class: the length of the one-hot label vectors.
       class_names: names of the classes where the file records them, else None.
     """
@@ -61,6 +65,16 @@ class ArrayDataset:
     @property
     def image_shape(self):
         return tuple(int(d) for d in self.images.shape[1:])
+
+    @property
+    def num_unlabeled(self) -> int:
+        return int(np.sum(np.asarray(self.labels) == UNLABELED))
+
+    def labeled_only(self) -> "ArrayDataset":
+        """The examples that have a label."""
+        if not self.num_unlabeled:
+            return self
+        return self.take(np.flatnonzero(np.asarray(self.labels) != UNLABELED))
 
     def take(self, indices) -> "ArrayDataset":
         """A new ArrayDataset of the examples at `indices` (in that order)."""
@@ -129,7 +143,7 @@ def write_dataset(path: str, ids: Sequence[str], images: np.ndarray,
       path: the dataset folder (created if missing).
       ids: one str per example; must not contain '/'.
       images: uint8 [n, h, w, c].
-      labels: int [n] class indices.
+      labels: int [n] class indices; UNLABELED (-1) writes no `label`.
       num_class: length of the one-hot vectors (default: max label + 1, or the
         number of class names).
       class_names: stored as the file's `class_names` attribute.
@@ -148,10 +162,13 @@ def write_dataset(path: str, ids: Sequence[str], images: np.ndarray,
         raise ValueError("ids, images and labels differ in length")
     if num_class is None:
         num_class = len(class_names) if class_names else int(labels.max()) + 1
+    if not (labels != UNLABELED).any():
+        raise ValueError("no example has a label")
     os.makedirs(path, exist_ok=True)
     data_file = os.path.join(path, DATA_FILE_NAMES[0])
     one_hot = np.zeros((len(labels), num_class), np.uint8)
-    one_hot[np.arange(len(labels)), labels] = 1
+    labeled = labels != UNLABELED
+    one_hot[np.flatnonzero(labeled), labels[labeled]] = 1
     # data.hy is renamed into place last: until then the folder holds the
     # previous complete dataset or none.
     with files.atomic_path(data_file) as tmp:
@@ -172,7 +189,8 @@ def write_dataset(path: str, ids: Sequence[str], images: np.ndarray,
 
 
 def _write_groups(file_path, ids, images, one_hot, class_names):
-    """One group per id with compact `image` and `label` datasets.
+    """One group per id with compact `image` and `label` datasets (no
+    `label` for an unlabeled example: its one-hot row is all zero).
 
     h5py's low-level API and the compact layout (the bytes live in the object
     header, no separate allocation) make this several times faster than the
@@ -181,6 +199,7 @@ def _write_groups(file_path, ids, images, one_hot, class_names):
     with h5py.File(file_path, "w", libver="latest") as f:
         if class_names:
             f.attrs["class_names"] = json.dumps(list(class_names))
+        f.attrs["num_classes"] = one_hot.shape[1]
         file_id = f.id
         image_space = h5py.h5s.create_simple(images.shape[1:])
         label_space = h5py.h5s.create_simple(one_hot.shape[1:])
@@ -192,6 +211,8 @@ def _write_groups(file_path, ids, images, one_hot, class_names):
             image = h5py.h5d.create(group, b"image", u8, image_space,
                                     dcpl=compact)
             image.write(h5py.h5s.ALL, h5py.h5s.ALL, images[index])
+            if not one_hot[index].any():
+                continue
             label = h5py.h5d.create(group, b"label", u8, label_space,
                                     dcpl=compact)
             label.write(h5py.h5s.ALL, h5py.h5s.ALL, one_hot[index])
@@ -244,7 +265,8 @@ def _read_cache(path, data_file, ids):
 
 
 def _read_groups(data_file, ids):
-    """Reads and validates every listed id, one group at a time."""
+    """Reads and validates every listed id, one group at a time. An example
+    with no `label` dataset, or an all-zero label, is unlabeled (label -1)."""
     try:
         f = h5py.File(data_file, "r")
     except OSError as e:
@@ -253,6 +275,7 @@ def _read_groups(data_file, ids):
     with f:
         class_names = f.attrs.get("class_names")
         class_names = json.loads(class_names) if class_names is not None else None
+        num_classes = f.attrs.get("num_classes")
         file_id = f.id
         images = labels = None
         example_id = ids[0]
@@ -263,13 +286,18 @@ def _read_groups(data_file, ids):
                     raise UserError(_absent_or_damaged(f, data_file,
                                                        example_id))
                 image = h5py.h5d.open(file_id, key + b"/image")
-                label = h5py.h5d.open(file_id, key + b"/label")
                 if images is None:
-                    images, labels = _first_example_buffers(
-                        data_file, example_id, image, label, len(ids))
-                _check_example(data_file, example_id, image, label,
-                               images.shape[1:], labels.shape[1])
+                    images = _image_buffer(data_file, example_id, image,
+                                           len(ids))
+                _check_image(data_file, example_id, image, images.shape[1:])
                 image.read(h5py.h5s.ALL, h5py.h5s.ALL, images[index])
+                label = _open_label(f, file_id, data_file, example_id)
+                if label is None:
+                    continue  # unlabeled: its row stays all zero
+                if labels is None:
+                    labels = _label_buffer(data_file, example_id, label,
+                                           len(ids))
+                _check_label(data_file, example_id, label, labels.shape[1])
                 label.read(h5py.h5s.ALL, h5py.h5s.ALL, labels[index])
         except KeyError:
             raise UserError(_members_missing_or_damaged(
@@ -278,13 +306,36 @@ def _read_groups(data_file, ids):
             raise UserError(f"{data_file}: the file is damaged: cannot read "
                             f"id '{example_id}' ({e}); rebuild or download "
                             f"the dataset again") from None
+    if labels is None:
+        raise UserError(f"{data_file}: no example has a label; a dataset "
+                        f"needs labeled examples beside unlabeled ones")
+    unlabeled = ~labels.any(axis=1)
     not_one_hot = ~(np.isin(labels, (0.0, 1.0)).all(axis=1)
-                    & (labels.sum(axis=1) == 1))
+                    & (labels.sum(axis=1) == 1)) & ~unlabeled
     if not_one_hot.any():
         bad = ids[int(np.argmax(not_one_hot))]
         raise UserError(f"{data_file}: label of id '{bad}' is not one-hot")
-    return images, labels.argmax(axis=1).astype(np.int64), labels.shape[1], \
-        class_names
+    classes = labels.argmax(axis=1).astype(np.int64)
+    classes[unlabeled] = UNLABELED
+    num_class = labels.shape[1]
+    if num_classes is not None and int(num_classes) != num_class:
+        raise UserError(f"{data_file}: labels have {num_class} entries but the "
+                        f"file's num_classes is {int(num_classes)}")
+    return images, classes, num_class, class_names
+
+
+def _open_label(f, file_id, data_file, example_id):
+    """The `label` dataset of an example, or None where it has none."""
+    try:
+        return h5py.h5d.open(file_id, example_id.encode() + b"/label")
+    except KeyError:
+        try:
+            members = set(f[example_id].keys())
+        except Exception:  # pylint: disable=broad-except
+            raise UserError(_damaged(data_file, example_id)) from None
+        if "label" in members:
+            raise UserError(_damaged(data_file, example_id)) from None
+        return None
 
 
 def _damaged(data_file, example_id):
@@ -306,29 +357,31 @@ def _absent_or_damaged(f, data_file, example_id) -> str:
 
 
 def _members_missing_or_damaged(f, data_file, example_id) -> str:
-    """A group whose `image` or `label` did not open: missing, or damaged."""
+    """A group whose `image` did not open: missing, or damaged."""
     try:
         members = set(f[example_id].keys())
     except Exception:  # pylint: disable=broad-except
-        members = {"image", "label"}
-    if {"image", "label"} <= members:
+        members = {"image"}
+    if "image" in members:
         return _damaged(data_file, example_id)
-    return f"{data_file}: id '{example_id}' has no `image` or no `label` dataset"
+    return f"{data_file}: id '{example_id}' has no `image` dataset"
 
 
-def _first_example_buffers(data_file, example_id, image, label, count):
+def _image_buffer(data_file, example_id, image, count):
     if len(image.shape) != 3:
         raise UserError(f"{data_file}: image of id '{example_id}' has shape "
                         f"{image.shape}; expected rank 3 [h, w, c]")
+    return np.empty((count,) + image.shape, np.uint8)
+
+
+def _label_buffer(data_file, example_id, label, count):
     if len(label.shape) != 1:
         raise UserError(f"{data_file}: label of id '{example_id}' has shape "
                         f"{label.shape}; expected a one-hot vector")
-    return (np.empty((count,) + image.shape, np.uint8),
-            np.empty((count, label.shape[0]), np.float64))
+    return np.zeros((count, label.shape[0]), np.float64)
 
 
-def _check_example(data_file, example_id, image, label, image_shape,
-                   label_length):
+def _check_image(data_file, example_id, image, image_shape):
     if image.dtype != np.uint8:
         raise UserError(f"{data_file}: image of id '{example_id}' is "
                         f"{image.dtype}; expected uint8")
@@ -336,6 +389,9 @@ def _check_example(data_file, example_id, image, label, image_shape,
         raise UserError(f"{data_file}: image of id '{example_id}' has shape "
                         f"{image.shape}, others {image_shape}; all images must "
                         f"share one shape of rank 3")
+
+
+def _check_label(data_file, example_id, label, label_length):
     if label.shape != (label_length,):
         raise UserError(f"{data_file}: label of id '{example_id}' has shape "
                         f"{label.shape}, others ({label_length},); labels must "
@@ -414,10 +470,11 @@ def select_ids(dataset: ArrayDataset, wanted: Sequence[str],
 
 
 def load_split(dataset_dir: str, name: str, split: str) -> ArrayDataset:
-    """One split ("train" or "test") of a dataset."""
+    """The labeled examples of one split ("train" or "test") of a dataset."""
     if split not in SPLIT_FILES:
         raise UserError(f"--split {split}: expected one of {sorted(SPLIT_FILES)}")
     dataset = load_dataset(dataset_dir, name)
     path = dataset_path(dataset_dir, name)
     source = os.path.join(path, SPLIT_FILES[split])
-    return select_ids(dataset, split_ids(path, dataset.ids)[split], source)
+    return select_ids(dataset, split_ids(path, dataset.ids)[split],
+                      source).labeled_only()

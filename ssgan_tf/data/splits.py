@@ -13,10 +13,17 @@ def train_and_test(dataset_dir: str, name: str, max_sample: int = 0,
                    batch_size: int = 1) -> Tuple[data_format.ArrayDataset,
                                                  data_format.ArrayDataset]:
     """(train, test) of a dataset; train limited to its first `max_sample`
-    examples (0: all) and at least one batch long."""
+    examples (0: all) and at least one batch long. Unlabeled examples are
+    all training examples, whichever split lists them: test has labels."""
     dataset = data_format.load_dataset(dataset_dir, name)
     path = data_format.dataset_path(dataset_dir, name)
     splits = data_format.split_ids(path, dataset.ids)
+    if dataset.num_unlabeled:
+        unlabeled = {dataset.ids[i] for i in np.flatnonzero(
+            dataset.labels == data_format.UNLABELED)}
+        moved = [i for i in splits["test"] if i in unlabeled]
+        splits = {"train": splits["train"] + moved,
+                  "test": [i for i in splits["test"] if i not in unlabeled]}
     train = data_format.select_ids(dataset, splits["train"],
                                    os.path.join(path, "id_train.txt"))
     test = data_format.select_ids(dataset, splits["test"],
@@ -34,14 +41,16 @@ def choose_labeled(labels: np.ndarray, num_labeled: int, num_class: int,
     """Indices of a class-balanced labeled subset: num_labeled / num_class
     examples of each class, drawn by `seed`, returned sorted.
 
-    0 (or the whole set) means every example is labeled.
+    0 (or every example that has a label) means every example that has a
+    label; unlabeled examples (label -1) are never chosen.
     """
     labels = np.asarray(labels)
-    if num_labeled == 0 or num_labeled == len(labels):
-        return np.arange(len(labels))
-    if num_labeled > len(labels):
+    has_label = np.flatnonzero(labels != data_format.UNLABELED)
+    if num_labeled == 0 or num_labeled == len(has_label):
+        return has_label
+    if num_labeled > len(has_label):
         raise UserError(f"--num_labeled {num_labeled}: the training split has "
-                        f"only {len(labels)} examples")
+                        f"only {len(has_label)} labeled examples")
     if num_labeled % num_class:
         raise UserError(f"--num_labeled {num_labeled}: must divide evenly among "
                         f"the {num_class} classes (class-balanced subset); try "
@@ -73,4 +82,9 @@ def labeled_indices(train: data_format.ArrayDataset, num_labeled: int,
         raise UserError(f"--labeled_ids {labeled_ids_file}: {len(unknown)} "
                         f"id(s) not in the training split, e.g. "
                         f"{unknown[0]!r}")
+    without = [i for i in wanted
+               if train.labels[position[i]] == data_format.UNLABELED]
+    if without:
+        raise UserError(f"--labeled_ids {labeled_ids_file}: {len(without)} "
+                        f"id(s) have no label, e.g. {without[0]!r}")
     return np.sort(np.asarray([position[i] for i in wanted], np.int64))

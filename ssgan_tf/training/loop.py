@@ -179,7 +179,8 @@ def _train(config, data, built, log):
                                  built.ema)
     if built.step == 0:
         log(f"training {config.model} on {config.dataset}: {len(train)} train "
-            f"({len(data.labeled)} labeled), {len(test)} test, image "
+            f"({len(data.labeled)} labeled, {train.num_unlabeled} "
+            f"unlabeled-only), {len(test)} test, image "
             f"{train.image_shape}, {train.num_class} classes, "
             f"{strategy.num_replicas_in_sync} replica(s); run folder "
             f"{data.run_dir}")
