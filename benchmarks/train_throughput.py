@@ -4,9 +4,14 @@
     python benchmarks/train_throughput.py --preset mnist_100 --shapes mnist \
         --batches 100
 
-With --preset, the preset's networks, losses and settings instead, and 100
+With --preset, the preset's networks, losses and settings instead, and some
 of the 2,000 random examples labeled (the semi-supervised step: a labeled,
-an unlabeled and a generated batch per D update).
+an unlabeled and a generated batch per D update); each result also gives
+ms per step and the projected time of the preset's whole schedule (on its
+dataset's official training set):
+
+    python benchmarks/train_throughput.py --preset cifar10_4000 \
+        --shapes cifar --batches 100 [--jit_compile] [--mixed_precision]
 
 MNIST-shaped (28x28x1) and CIFAR-shaped (32x32x3) random data, 10 classes, at
 batch 32 and 100, one D update and one G update per step (the defaults), plain
@@ -35,7 +40,7 @@ import tensorflow as tf  # noqa: E402
 from benchmarks import common  # noqa: E402
 from ssgan_tf import distribute, models  # noqa: E402
 from ssgan_tf.config import Config  # noqa: E402
-from ssgan_tf.data import pipeline  # noqa: E402
+from ssgan_tf.data import pipeline, sources  # noqa: E402
 from ssgan_tf.presets import PRESETS  # noqa: E402
 from ssgan_tf.training import build as build_lib, step as step_lib  # noqa: E402
 
@@ -48,7 +53,10 @@ def build_step(shape, batch, config):
     images = rng.randint(0, 256, (2000,) + shape).astype(np.uint8)
     labels = rng.randint(0, 10, 2000)
     config = config.replace(batch_size=batch)
-    labeled = np.arange(config.num_labeled) if config.num_labeled else None
+    # the first examples labeled (at most half of them: the step is the
+    # semi-supervised one whatever the preset's label count)
+    labeled = np.arange(min(config.num_labeled, 1000)) \
+        if config.num_labeled else None
     built = build_lib.build(config, strategy, shape, 10)
     noise_shape = (step_lib.noise_passes(built.objective, config.update_rate),
                    config.n_z)
@@ -119,6 +127,15 @@ def components(shape, batch, config):
                 batch / seconds["generator_forward_backward"], 1)}
 
 
+def full_schedule(config):
+    """The preset's whole schedule in steps, on its dataset's official
+    training set (its length in epochs, or in steps)."""
+    if not config.epochs:
+        return config.max_training_steps
+    examples = sources.SOURCES[config.dataset].official_sizes[0]
+    return config.for_data(examples).max_training_steps
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=60)
@@ -144,7 +161,13 @@ def main():
     for name in args.shapes.split(","):
         for batch in (int(b) for b in args.batches.split(",")):
             rate = measure(shapes[name], batch, args.steps, config)
+            step_ms = 1000.0 * batch / rate
+            schedule = full_schedule(config)
             results.append({"shape": name, "image_shape": shapes[name],
+                            "ms_per_step": round(step_ms, 2),
+                            "schedule_steps": schedule,
+                            "projected_schedule_hours": round(
+                                step_ms * schedule / 3.6e6, 2),
                             "batch": batch, "images_per_second": round(rate, 1)})
             print(json.dumps(results[-1]), flush=True)
     parts = []

@@ -97,9 +97,13 @@ class Config:
     g_bn_scale: bool = _detail(True, "The improved_gan generators' batch norms "
                                "learn a scale (the paper's have none).")
     fm_reduction: str = _detail("sum", "Feature matching sums the squared "
-                                "differences of the feature means, or "
-                                "averages them (the paper's code).",
-                                ["sum", "mean"])
+                                "differences of the feature means, averages "
+                                "them (the paper's MNIST code), or averages "
+                                "their absolute values (its 32x32 code).",
+                                ["sum", "mean", "abs_mean"])
+    d_width: int = _detail(96, "The improved_gan 32x32 discriminator's "
+                           "channels before its first stride (twice as many "
+                           "after it): 96, the paper's 64 for SVHN.")
     fm_separate_batch: bool = _detail(False, "The generator's real-feature "
                                       "mean comes from an unlabeled batch of "
                                       "its own (the paper's code), not from "
@@ -108,6 +112,10 @@ class Config:
     # --- optimization
     max_training_steps: int = _field(20000, "Training steps (each: one D "
                                      "update and --update_rate G updates).")
+    epochs: int = _field(0, "Training length in epochs of the training set "
+                         "(floor(examples / batch) steps each); sets "
+                         "--max_training_steps when the data is loaded. 0: "
+                         "use --max_training_steps.")
     learning_rate_g: float = _field(1e-4, "Generator learning rate (Adam).")
     learning_rate_d: float = _field(1e-4, "Discriminator learning rate (Adam).")
     update_rate: int = _field(1, "Generator updates per discriminator update.")
@@ -137,7 +145,8 @@ class Config:
     write_summary_step: int = _field(100, "Write TensorBoard summaries every N "
                                      "steps.")
     ckpt_save_step: int = _field(1000, "Save a checkpoint every N steps.")
-    test_sample_step: int = _field(100, "Measure test accuracy every N steps.")
+    test_sample_step: int = _field(100, "Measure test accuracy every N steps; "
+                                   "0: once per epoch.")
     output_save_step: int = _field(1000, "Save a grid of generated samples "
                                    "every N steps.")
     dump_result: bool = _field(False, "Also write each saved generated batch to "
@@ -162,6 +171,21 @@ class Config:
     def __post_init__(self):
         validate(self)  # wherever a Config comes from: flags, JSON, Python
 
+    def steps_per_epoch(self, num_train: int) -> int:
+        """Training steps in one epoch of `num_train` training examples."""
+        return max(1, num_train // self.batch_size)
+
+    def for_data(self, num_train: int) -> "Config":
+        """The settings given in epochs (--epochs, --test_sample_step 0)
+        turned into steps for a training set of `num_train` examples."""
+        epoch = self.steps_per_epoch(num_train)
+        changes = {}
+        if self.epochs:
+            changes["max_training_steps"] = self.epochs * epoch
+        if self.test_sample_step == 0:
+            changes["test_sample_step"] = epoch
+        return self.replace(**changes) if changes else self
+
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self), indent=2, sort_keys=True)
 
@@ -174,7 +198,10 @@ class Config:
         if name not in PRESETS:
             raise UserError(f"unknown preset {name!r}; one of "
                             f"{', '.join(PRESETS)}")
-        return cls(**dict(PRESETS[name], preset=name, **overrides))
+        values = dict(PRESETS[name], preset=name, **overrides)
+        if "max_training_steps" in overrides and "epochs" not in overrides:
+            values["epochs"] = 0  # a length given in steps replaces epochs
+        return cls(**values)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -256,6 +283,8 @@ def from_flags(flag_values, skip=(), saved=None) -> Config:
                 values[name] = value
     if values.get("norm_type") == "None":  # the original's spelling
         values["norm_type"] = "none"
+    if "max_training_steps" in explicit and "epochs" not in explicit:
+        values["epochs"] = 0  # a length given in steps replaces one in epochs
     return Config(**values)
 
 
@@ -333,14 +362,15 @@ def validate(config: Config):
                             f"{value!r}")
     positive = ("batch_size", "n_z", "max_training_steps", "update_rate",
                 "log_step", "write_summary_step", "ckpt_save_step",
-                "test_sample_step", "output_save_step", "steps_per_call",
-                "adam_epsilon", "learning_rate_g", "learning_rate_d")
+                "output_save_step", "steps_per_call", "adam_epsilon",
+                "learning_rate_g", "learning_rate_d", "d_width")
     for name in positive:
         if getattr(config, name) <= 0:
             raise UserError(f"--{name} must be positive, got "
                             f"{getattr(config, name)}")
     for name in ("max_sample", "num_labeled", "recon_anneal_steps",
-                 "recon_weight_scale", "max_seconds"):
+                 "recon_weight_scale", "max_seconds", "epochs",
+                 "test_sample_step"):
         if getattr(config, name) < 0:
             raise UserError(f"--{name} must be >= 0, got {getattr(config, name)}")
     if not 0 <= config.seed <= MAX_SEED:

@@ -72,7 +72,8 @@ def load_classifier(prefix, info, dataset):
     ckpt_lib.check_compatible(info, data, prefix, dataset.name)
     _, discriminator = models.build(config["model"], dataset.image_shape,
                                     dataset.num_class, config["n_z"],
-                                    config["norm_type"], config["deconv_type"])
+                                    config["norm_type"], config["deconv_type"],
+                                    d_width=config.get("d_width", 96))
     discriminator(tf.zeros([1] + list(dataset.image_shape)))
     key = "ema_discriminator" if config.get("ema_decay", 0) > 0 else \
         "discriminator"

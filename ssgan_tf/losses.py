@@ -102,11 +102,14 @@ def improved_gan_unlabeled(unlabeled_logits, fake_logits):
 
 
 def feature_matching(real_features, fake_features, reduction="sum"):
-    """Squared distance between the batch means of D's features (a scalar):
-    the squared differences summed over the features, or with `mean`
-    averaged over them (the paper's code)."""
+    """Distance between the batch means of D's features (a scalar): the
+    squared differences summed over the features (`sum`) or averaged over
+    them (`mean`, the paper's MNIST code), or the absolute differences
+    averaged (`abs_mean`, the paper's SVHN and CIFAR-10 code)."""
     real_mean = tf.reduce_mean(tf.cast(real_features, tf.float32), axis=0)
     fake_mean = tf.reduce_mean(tf.cast(fake_features, tf.float32), axis=0)
+    if reduction == "abs_mean":
+        return tf.reduce_mean(tf.abs(real_mean - fake_mean))
     squares = tf.square(real_mean - fake_mean)
     if reduction == "sum":
         return tf.reduce_sum(squares)

@@ -43,7 +43,8 @@ class TrainedModel:
             config.get("norm_type", "batch"),
             config.get("deconv_type", "bilinear"),
             g_bn_scale=config.get("g_bn_scale", True),
-            d_init=config.get("d_init", "unit"))
+            d_init=config.get("d_init", "unit"),
+            d_width=config.get("d_width", 96))
         self.generator(tf.zeros([1, self.n_z]))
         self.classifier(tf.zeros((1,) + self.image_shape))
         key = "ema_discriminator" if config.get("ema_decay", 0) > 0 else \

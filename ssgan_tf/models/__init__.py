@@ -7,11 +7,11 @@ from ssgan_tf.models import improved_gan, original, sgan
 
 def build(model, image_shape, num_class, n_z, norm_type="batch",
           deconv_type="bilinear", sync_batch_norm=False, g_bn_scale=True,
-          d_init="unit"):
+          d_init="unit", d_width=96):
     """Returns (generator, discriminator) for `model` (a --model value).
     `d_init` (`unit` or `data`) only concerns the improved_gan MNIST
-    discriminator, `g_bn_scale` the improved_gan generators
-    (models/improved_gan.py)."""
+    discriminator, `g_bn_scale` the improved_gan generators and `d_width`
+    the improved_gan 32x32 discriminator (models/improved_gan.py)."""
     if model == "original":
         return (original.Generator(image_shape, n_z, norm_type, deconv_type,
                                    sync_batch_norm),
@@ -19,7 +19,7 @@ def build(model, image_shape, num_class, n_z, norm_type="batch",
                                        sync_batch_norm))
     if model == "improved_gan":
         return improved_gan.build(image_shape, num_class, n_z, g_bn_scale,
-                                  d_init)
+                                  d_init, d_width)
     if model == "sgan":
         return (sgan.Generator(image_shape, n_z),
                 sgan.Discriminator(image_shape, num_class))

@@ -7,11 +7,11 @@ weight normalization and a sigmoid. The paper's pixels lay in [0, 1]; ours lie
 in [-1, 1], so D maps its input to [0, 1] before the noise and G maps its
 sigmoid to [-1, 1]: the noise keeps the paper's scale.
 
-32x32 colour (SVHN, CIFAR-10): D nine 3x3 convolutions (96, 96, 96/2, 192,
-192, 192/2, 192 valid, 192 1x1, 192 1x1), leaky ReLU 0.2, dropout, weight
-normalization, global average pooling, dense to the classes; G dense to
-4x4x512 then transposed convolutions to 8x8x256, 16x16x128, 32x32x3 (tanh),
-batch norm.
+32x32 colour (SVHN, CIFAR-10): D nine 3x3 / 1x1 convolutions (96, 96, 96/2,
+192, 192, 192/2, 192 valid, 192 1x1, 192 1x1 for CIFAR-10; 64 and 128 for
+SVHN), leaky ReLU 0.2, dropout, weight normalization, global average pooling,
+dense to the classes; G dense to 4x4x512 then transposed convolutions to
+8x8x256, 16x16x128 (batch norm) and a weight-normed one to 32x32x3 (tanh).
 
 The MLP discriminator's weight normalization starts from unit-norm rows
 (`d_init="unit"`) or from the paper's data-dependent initialization
@@ -28,23 +28,26 @@ Gaussian noise comes from slices of a fixed table of samples (noise.py).
 import tensorflow as tf
 
 from ssgan_tf.errors import UserError
-from ssgan_tf.models.layers import WeightNormConv2D, WeightNormDense, track
+from ssgan_tf.models.layers import (WeightNormConv2D, WeightNormConv2DTranspose,
+                                    WeightNormDense, track)
 from ssgan_tf.models.noise import GaussianNoise
 
 keras = tf.keras
 
 
-def build(image_shape, num_class, n_z, g_bn_scale=True, d_init="unit"):
+def build(image_shape, num_class, n_z, g_bn_scale=True, d_init="unit",
+          d_width=96):
     """`g_bn_scale`: whether the generator's batch norms learn a scale.
     `d_init`: the MLP discriminator's initialization, `unit` rows or the
-    paper's `data`-dependent one."""
+    paper's `data`-dependent one. `d_width`: the 32x32 discriminator's
+    channels before its first stride (twice as many after it)."""
     height, width, channels = image_shape
     if (height, width, channels) == (28, 28, 1):
         return MlpGenerator(image_shape, n_z, g_bn_scale), MlpDiscriminator(
             image_shape, num_class, init=d_init)
     if (height, width) == (32, 32):
         return (ConvGenerator(image_shape, n_z, g_bn_scale),
-                ConvDiscriminator(image_shape, num_class))
+                ConvDiscriminator(image_shape, num_class, width=d_width))
     raise UserError(f"--model improved_gan: the paper's networks are for 28x28x1 "
                     f"and 32x32 images, not {tuple(image_shape)}; use --model "
                     f"original")
@@ -132,15 +135,28 @@ class MlpGenerator(keras.Model):
 
 
 class ConvDiscriminator(keras.Model):
-    batch_independent = True  # no batch norm: batches may be concatenated
+    """The paper's 32x32 discriminator: nine weight-normed 3x3 / 1x1
+    convolutions (`width` channels, then 2 * width), dropout, leaky ReLU,
+    global average pooling and a weight-normed dense layer to the classes.
+    As in the paper's code, the convolutions' scales g are set by the
+    data-dependent initialization and then fixed; the output layer's is
+    trained, initialized to pre-activations of deviation OUT_INIT_SCALE."""
 
-    def __init__(self, image_shape, num_class, **kwargs):
+    batch_independent = True  # no batch norm: batches may be concatenated
+    init_from_labeled = True  # the paper initializes on labeled images
+    OUT_INIT_SCALE = 0.1
+
+    def __init__(self, image_shape, num_class, width=96, **kwargs):
         super().__init__(**kwargs)
         self.image_shape, self.num_class = tuple(image_shape), num_class
-        spec = [(96, 3, 1, "same"), (96, 3, 1, "same"), (96, 3, 2, "same"),
-                (192, 3, 1, "same"), (192, 3, 1, "same"), (192, 3, 2, "same"),
-                (192, 3, 1, "valid"), (192, 1, 1, "valid"), (192, 1, 1, "valid")]
-        self.convs = [WeightNormConv2D(f, k, s, p, name=f"conv_{i}")
+        wide = 2 * width
+        spec = [(width, 3, 1, "same"), (width, 3, 1, "same"),
+                (width, 3, 2, "same"), (wide, 3, 1, "same"),
+                (wide, 3, 1, "same"), (wide, 3, 2, "same"),
+                (wide, 3, 1, "valid"), (wide, 1, 1, "valid"),
+                (wide, 1, 1, "valid")]
+        self.convs = [WeightNormConv2D(f, k, s, p, train_scale=False,
+                                       name=f"conv_{i}")
                       for i, (f, k, s, p) in enumerate(spec)]
         self.dropouts = {0: keras.layers.Dropout(0.2),
                          3: keras.layers.Dropout(0.5),
@@ -161,34 +177,59 @@ class ConvDiscriminator(keras.Model):
         return self.features_and_logits(images, training)[1]
 
     def initialize(self, images):
+        """The paper's data-dependent initialization, with dropout on;
+        returns the initialized logits of `images`."""
         x = tf.cast(images, tf.float32)
-        for conv in self.convs:
+        for index, conv in enumerate(self.convs):
+            if index in self.dropouts:
+                x = self.dropouts[index](x, training=True)
             x = tf.nn.leaky_relu(conv.initialize(x), alpha=0.2)
-        self.out.initialize(tf.reduce_mean(x, axis=[1, 2]))
+        return self.out.initialize(tf.reduce_mean(x, axis=[1, 2]),
+                                   scale=self.OUT_INIT_SCALE)
 
 
 class ConvGenerator(keras.Model):
+    """The paper's 32x32 generator: dense to 4x4x512, two 5x5 transposed
+    convolutions with batch norm and ReLU, then a weight-normed transposed
+    convolution to the image with tanh. Weights start at N(0, 0.05), the
+    batch norms have epsilon 1e-6 (and a scale only with `bn_scale`), and the
+    output layer is initialized to pre-tanh deviation OUT_INIT_SCALE."""
+
+    STDDEV = 0.05
+    BN_EPSILON = 1e-6
+    OUT_INIT_SCALE = 0.1
+
     def __init__(self, image_shape, n_z, bn_scale=True, **kwargs):
         super().__init__(**kwargs)
         self.image_shape, self.n_z = tuple(image_shape), n_z
-        self.dense = keras.layers.Dense(4 * 4 * 512, use_bias=False)
-        self.norm0 = keras.layers.BatchNormalization(epsilon=1e-5,
+        normal = keras.initializers.RandomNormal(stddev=self.STDDEV)
+        self.dense = keras.layers.Dense(4 * 4 * 512, use_bias=False,
+                                        kernel_initializer=normal)
+        self.norm0 = keras.layers.BatchNormalization(epsilon=self.BN_EPSILON,
                                                      scale=bn_scale)
-        self.deconvs = [keras.layers.Conv2DTranspose(f, 5, 2, "same",
-                                                     use_bias=False)
-                        for f in (256, 128)]
-        self.norms = [keras.layers.BatchNormalization(epsilon=1e-5,
+        self.deconvs = [keras.layers.Conv2DTranspose(
+            f, 5, 2, "same", use_bias=False, kernel_initializer=normal)
+            for f in (256, 128)]
+        self.norms = [keras.layers.BatchNormalization(epsilon=self.BN_EPSILON,
                                                       scale=bn_scale)
                       for _ in range(2)]
         track(self, "deconv", self.deconvs)
         track(self, "norm", self.norms)
-        self.to_image = keras.layers.Conv2DTranspose(image_shape[-1], 5, 2,
-                                                     "same")
+        self.to_image = WeightNormConv2DTranspose(image_shape[-1], 5, 2,
+                                                  name="to_image")
 
-    def call(self, z, training=False):
+    def _hidden(self, z, training):
         x = tf.nn.relu(self.norm0(self.dense(z), training=training))
         x = tf.reshape(x, [-1, 4, 4, 512])
         for deconv, norm in zip(self.deconvs, self.norms):
             x = tf.nn.relu(norm(deconv(x), training=training))
-        return tf.tanh(tf.cast(self.to_image(x), tf.float32))
+        return x
 
+    def call(self, z, training=False):
+        return tf.tanh(tf.cast(self.to_image(self._hidden(z, training)),
+                               tf.float32))
+
+    def initialize(self, z):
+        """The output layer's data-dependent initialization on noise `z`."""
+        self.to_image.initialize(self._hidden(z, training=True),
+                                 scale=self.OUT_INIT_SCALE)

@@ -133,8 +133,8 @@ class DownBlock(keras.layers.Layer):
 class _WeightNorm(keras.layers.Layer):
     """Weight normalization (Salimans & Kingma 2016): w = g * v / ||v||, one g
     per output unit, with the paper's data-dependent initialization:
-    `initialize(x)` sets g and b so that the pre-activations on x have zero
-    mean and unit variance per unit.
+    `initialize(x, scale)` sets g and b so that the pre-activations on x have
+    zero mean and deviation `scale` (1 unless given) per unit.
 
     The layer scales its outputs, not its kernel: x (*) (g v / ||v||) equals
     (x (*) v) * g / ||v|| for a matmul or a convolution, and the right side
@@ -142,9 +142,12 @@ class _WeightNorm(keras.layers.Layer):
     building it and of differentiating through it.
     """
 
+    OUTPUT_AXIS = -1  # the axis of v that indexes the output units
+
     def _inverse_norm(self):
         """1 / ||v|| per output unit (the l2 norm over all other axes)."""
-        axes = list(range(len(self.v.shape) - 1))
+        rank = len(self.v.shape)
+        axes = [a for a in range(rank) if a != self.OUTPUT_AXIS % rank]
         return tf.math.rsqrt(tf.maximum(
             tf.reduce_sum(tf.square(self.v), axis=axes), 1e-12))
 
@@ -160,17 +163,18 @@ class _WeightNorm(keras.layers.Layer):
         return self._linear(tf.cast(inputs, self.v.dtype), self.v) * scale \
             + self.b
 
-    def initialize(self, inputs):
-        """Sets g, b from `inputs`; returns the initialized outputs."""
+    def initialize(self, inputs, scale=1.0):
+        """Sets g, b from `inputs` so that the outputs have zero mean and
+        deviation `scale` per unit; returns the initialized outputs."""
         if not self.built:
             self.build(inputs.shape)
         pre = self._linear(tf.cast(inputs, self.v.dtype), self.v) * \
             self._inverse_norm()
         moment_axes = list(range(len(pre.shape) - 1))
         mean, variance = tf.nn.moments(pre, axes=moment_axes)
-        scale = tf.math.rsqrt(variance + 1e-8)
-        self.g.assign(scale)
-        self.b.assign(-mean * scale)
+        gain = scale * tf.math.rsqrt(variance + 1e-8)
+        self.g.assign(gain)
+        self.b.assign(-mean * gain)
         return self(inputs)
 
 
@@ -209,15 +213,45 @@ class WeightNormDense(_WeightNorm):
 
 
 class WeightNormConv2D(_WeightNorm):
+    """A weight-normalized convolution; `train_scale` as WeightNormDense."""
+
     def __init__(self, filters, kernel_size, strides=1, padding="same",
-                 **kwargs):
+                 train_scale=True, **kwargs):
         super().__init__(**kwargs)
         self.filters, self.kernel_size = filters, kernel_size
         self.strides, self.padding = strides, padding.upper()
+        self.train_scale = train_scale
 
     def build(self, input_shape):
         shape = (self.kernel_size, self.kernel_size, int(input_shape[-1]),
                  self.filters)
+        self.v = self.add_weight(name="v", shape=shape,
+                                 initializer=keras.initializers.RandomNormal(
+                                     stddev=0.05))
+        self.g = self.add_weight(name="g", shape=(self.filters,),
+                                 initializer="ones",
+                                 trainable=self.train_scale)
+        self.b = self.add_weight(name="b", shape=(self.filters,),
+                                 initializer="zeros")
+
+    def _linear(self, inputs, kernel):
+        return tf.nn.conv2d(inputs, kernel, self.strides, self.padding)
+
+
+class WeightNormConv2DTranspose(_WeightNorm):
+    """A weight-normalized transposed convolution (`same` padding), as the
+    paper's 32x32 generator ends: v is [k, k, filters, inputs]."""
+
+    OUTPUT_AXIS = 2
+
+    def __init__(self, filters, kernel_size, strides=2, **kwargs):
+        super().__init__(**kwargs)
+        self.filters, self.kernel_size, self.strides = (filters, kernel_size,
+                                                        strides)
+
+    def build(self, input_shape):
+        shape = (self.kernel_size, self.kernel_size, self.filters,
+                 int(input_shape[-1]))
         self.v = self.add_weight(name="v", shape=shape,
                                  initializer=keras.initializers.RandomNormal(
                                      stddev=0.05))
@@ -227,7 +261,15 @@ class WeightNormConv2D(_WeightNorm):
                                  initializer="zeros")
 
     def _linear(self, inputs, kernel):
-        return tf.nn.conv2d(inputs, kernel, self.strides, self.padding)
+        shape = tf.shape(inputs)
+        output_shape = tf.stack([shape[0], shape[1] * self.strides,
+                                 shape[2] * self.strides, self.filters])
+        outputs = tf.nn.conv2d_transpose(inputs, kernel, output_shape,
+                                         self.strides, padding="SAME")
+        height, width = inputs.shape[1], inputs.shape[2]
+        outputs.set_shape([None, height and height * self.strides,
+                           width and width * self.strides, self.filters])
+        return outputs
 
 
 def track(owner, prefix, items):

@@ -44,7 +44,7 @@ def build(config, strategy, image_shape, num_class) -> Built:
         generator, discriminator = models.build(
             config.model, image_shape, num_class, config.n_z, config.norm_type,
             config.deconv_type, config.sync_batch_norm, config.g_bn_scale,
-            config.d_init)
+            config.d_init, config.d_width)
         generator(tf.zeros([2, config.n_z]))
         discriminator(tf.zeros([2] + list(image_shape)))
         d_optimizer = optimizer_lib.build_optimizer(config,
@@ -74,15 +74,20 @@ def weight_average(config, discriminator, image_shape, num_class):
     if config.ema_decay <= 0:
         return None
     _, averaged = models.build(config.model, image_shape, num_class,
-                               config.n_z, config.norm_type, config.deconv_type)
+                               config.n_z, config.norm_type, config.deconv_type,
+                               d_width=config.d_width)
     averaged(tf.zeros([2] + list(image_shape)))
     return ema_lib.WeightAverage(discriminator, averaged, config.ema_decay)
 
 
-def data_dependent_init(built: Built, images, n_z: int):
+def data_dependent_init(built: Built, images, labeled, n_z: int):
     """Weight normalization's data-dependent initialization, for the networks
-    that have one, on the first INIT_BATCH of `images` and fresh noise; the
-    weight average then starts from the initialized weights."""
+    that have one, on INIT_BATCH training images (the first of the labeled
+    ones where the network's paper code took labeled images: `labeled` are
+    their indices) and fresh noise; the weight average then starts from the
+    initialized weights."""
+    if getattr(built.discriminator, "init_from_labeled", False):
+        images = np.asarray(images)[np.asarray(labeled)[:INIT_BATCH]]
     count = min(len(images), INIT_BATCH)
     with built.strategy.scope():
         if hasattr(built.discriminator, "initialize"):

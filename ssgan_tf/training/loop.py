@@ -60,6 +60,7 @@ def run(config, log=print):
                                         config.max_sample, config.batch_size)
     labeled = splits.labeled_indices(train, config.num_labeled, config.seed,
                                      config.labeled_ids)
+    config = config.for_data(len(train))  # lengths in epochs become steps
     run_dir, restore_from = None, None
     if config.checkpoint:
         run_dir, restore_from = ckpt_lib.resolve_checkpoint(config.checkpoint,
@@ -93,7 +94,8 @@ def run(config, log=print):
         if restore_from:
             log(f"resumed from {restore_from} at step {built.step}")
         else:
-            build_lib.data_dependent_init(built, train.images, config.n_z)
+            build_lib.data_dependent_init(built, train.images, labeled,
+                                          config.n_z)
         data = RunData(train, test, labeled, run_dir, restore_from, chief, new)
         return _train(config, data, built, log)
     finally:
