@@ -5,15 +5,21 @@ from setuptools import find_packages, setup
 setup(
     name="ssgan-tf",
     version="0.1.0",
-    description="Semi-supervised GAN in TensorFlow 2 / Keras, compatible with "
-                "SSGAN-Tensorflow's flags, dataset format and checkpoints",
+    description="Semi-supervised GAN (Salimans et al. 2016) in TensorFlow 2 / "
+                "Keras 3, with SSGAN-Tensorflow's flags, data.hy/id.txt "
+                "format and model-<step> checkpoint names (its TF1 "
+                "checkpoint files cannot be loaded)",
+    license="MIT",
     long_description=open("README.md", encoding="utf-8").read(),
     long_description_content_type="text/markdown",
     python_requires=">=3.10",
     packages=find_packages(include=["ssgan_tf", "ssgan_tf.*"]),
     install_requires=[
-        "tensorflow>=2.16",
-        "tensorboard>=2.16",  # tf.summary and `tensorboard --logdir`; TF 2.21 no longer pulls it in
+        # tested with TensorFlow 2.21 and Keras 3.15; FusedAdam reads private
+        # attributes of Keras' Adam (it falls back to Keras' own update)
+        "tensorflow>=2.16,<2.22",
+        "keras>=3.0,<3.16",
+        "tensorboard>=2.16,<2.22",  # tf.summary and `tensorboard --logdir`; TF 2.21 no longer pulls it in
         "tensorflow-datasets>=4.9",
         "h5py>=3.8",
         "numpy>=1.24",

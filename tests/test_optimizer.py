@@ -40,6 +40,24 @@ def test_fused_adam_makes_keras_adams_updates():
     np.testing.assert_allclose(first, [[0.49, -0.99], [1.99, 0.0]], rtol=1e-5)
 
 
+def test_without_kerass_private_attributes_keras_adam_updates(monkeypatch):
+    """A Keras whose Adam lacks what FusedAdam reads: Keras' own update runs
+    (the fused kernel is never called) and gives Keras' result."""
+    gradients = [[[1.0, -2.0], [0.5, 0.0]], [[-3.0, 1.0], [0.25, 4.0]]]
+    monkeypatch.setattr(optimizer_lib, "KERAS_PRIVATE",
+                        ("_momentums", "_attribute_a_later_keras_dropped"))
+
+    def no_kernel(**kwargs):
+        raise AssertionError("the fused kernel ran")
+    monkeypatch.setattr(optimizer_lib.tf.raw_ops, "ResourceApplyAdam",
+                        no_kernel)
+    fused_value, _ = run_adam(optimizer_lib.FusedAdam(0.01, beta_1=0.5),
+                              gradients)
+    plain_value, _ = run_adam(keras.optimizers.Adam(0.01, beta_1=0.5),
+                              gradients)
+    np.testing.assert_allclose(fused_value, plain_value, rtol=1e-6)
+
+
 def test_adam_epsilon_comes_from_the_config():
     # First step, gradient g: m = 0.5 g, v = 0.001 g^2, and TensorFlow's
     # kernel moves by lr * sqrt(0.001) / 0.5 * m / (sqrt(v) + epsilon)

@@ -89,11 +89,15 @@ def parse_flags(argv: Sequence[str],
 
 def run(main: Callable, multi_value_flags: Sequence[str] = (),
         bool_flags: Sequence[str] = (), argv: Sequence[str] = None,
-        retired: Callable[[str], Optional[str]] = lambda name: None):
+        retired: Callable[[str], Optional[str]] = lambda name: None,
+        key_flags: Sequence[str] = ()):
     """Runs an absl `main`; a UserError or a flag that does not parse becomes
-    one line on stderr and exit 2."""
+    one line on stderr and exit 2. `key_flags` are the ones `--helpshort`
+    lists (`--helpfull` lists all)."""
     argv = join_multi_values(sys.argv if argv is None else argv,
                              multi_value_flags)
+    for name in key_flags:  # absl's --helpshort shows the main module's
+        flags.FLAGS.register_key_flag_for_module(argv[0], flags.FLAGS[name])
     argv = join_bool_values(argv, bool_flags)
 
     def guarded(args):

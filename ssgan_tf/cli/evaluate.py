@@ -75,5 +75,11 @@ def main(argv):
         sample=FLAGS.sample, sample_file=FLAGS.sample_file, seed=FLAGS.seed))
 
 
+KEY_FLAGS = ("checkpoint", "dataset", "split", "all_checkpoints", "watch",
+             "predict", "top_k", "predictions_file", "export", "sample",
+             "sample_file")
+
+
 def run():
-    common.run(main, multi_value_flags=("data_id", "predict"))
+    common.run(main, multi_value_flags=("data_id", "predict"),
+               key_flags=KEY_FLAGS)

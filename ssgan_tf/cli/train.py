@@ -22,6 +22,13 @@ def main(argv):
     training.run(config_lib.from_flags(FLAGS, saved=saved))
 
 
+KEY_FLAGS = ("preset", "dataset", "dataset_dir", "checkpoint", "train_dir",
+             "run_name", "num_labeled", "model", "batch_size",
+             "max_training_steps", "epochs", "learning_rate_d",
+             "learning_rate_g", "seed", "max_seconds", "strategy",
+             "mixed_precision")
+
+
 def run():
     common.run(main, bool_flags=("dump_result", "debug"),
-               retired=config_lib.retired_flag)
+               retired=config_lib.retired_flag, key_flags=KEY_FLAGS)

@@ -34,6 +34,10 @@ class LinearTailDecay(keras.optimizers.schedules.LearningRateSchedule):
                 "fraction": self.fraction}
 
 
+# What FusedAdam reads of Keras' Adam: a Keras without them gets its own update.
+KERAS_PRIVATE = ("_momentums", "_velocities", "_get_variable_index")
+
+
 class FusedAdam(keras.optimizers.Adam):
     """Keras's Adam, each variable updated by TensorFlow's fused
     `ResourceApplyAdam` kernel.
@@ -47,7 +51,8 @@ class FusedAdam(keras.optimizers.Adam):
     """
 
     def update_step(self, gradient, variable, learning_rate):
-        if self.amsgrad or isinstance(gradient, tf.IndexedSlices):
+        if self.amsgrad or isinstance(gradient, tf.IndexedSlices) or \
+                not all(hasattr(self, name) for name in KERAS_PRIVATE):
             return super().update_step(gradient, variable, learning_rate)
         dtype = variable.dtype
         local_step = tf.cast(self.iterations + 1, dtype)
