@@ -118,21 +118,19 @@ def main():
     elif args.schedule_steps:
         settings.update(max_training_steps=args.schedule_steps)
     every = EVERY.get(args.variant, 60)
-    configs = [config_lib.Config(**settings).replace(
-        dataset_dir=args.dataset_dir, seed=seed,
-        prefix=f"bench_{args.variant}_seed{seed}",
-        train_dir=os.path.join(args.out, "runs"),
-        max_seconds=args.minutes * 60, test_sample_step=every,
-        log_step=every, write_summary_step=every,
-        output_save_step=10 * every, ckpt_save_step=10 * every,
-        steps_per_call=min(50, every),
-        mixed_precision=args.mixed_precision)
-        for seed in args.seeds]
-    for config in configs:  # the trainer's own checks, before any writing
-        try:
-            config_lib.validate(config)
-        except UserError as error:
-            parser.error(f"the runs' settings: {error}")
+    try:  # the trainer's own checks (every Config runs them), before writing
+        configs = [config_lib.Config(**settings).replace(
+            dataset_dir=args.dataset_dir, seed=seed,
+            prefix=f"bench_{args.variant}_seed{seed}",
+            train_dir=os.path.join(args.out, "runs"),
+            max_seconds=args.minutes * 60, test_sample_step=every,
+            log_step=every, write_summary_step=every,
+            output_save_step=10 * every, ckpt_save_step=10 * every,
+            steps_per_call=min(50, every),
+            mixed_precision=args.mixed_precision)
+            for seed in args.seeds]
+    except UserError as error:
+        parser.error(f"the runs' settings: {error}")
     os.makedirs(args.out, exist_ok=True)
     common.ensure_mnist(args.dataset_dir, args.mirror)
     labeled_ids = None

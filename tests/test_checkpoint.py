@@ -94,6 +94,8 @@ def test_a_damaged_newest_checkpoint_is_named_and_the_one_before_used(
     # no warning lines of TensorFlow's Python logging about the checkpoint
     assert not [line for line in result.stderr.splitlines()
                 if re.match(r"W\d{4} ", line) or "checkpoint" in line.lower()]
+    if kind != "truncated data":
+        return  # the trainer finds checkpoints as the evaler does: one kind
     result = run_cli("trainer.py", "--checkpoint", run,
                      "--max_training_steps", "24", *SMALL_RUN)
     assert result.returncode == 0, result.stderr[-3000:]

@@ -14,8 +14,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from ssgan_tf import serving
+from ssgan_tf import evaler, serving
+from ssgan_tf.config import EvalConfig
 from ssgan_tf.data import format as data_format
+from ssgan_tf.errors import UserError
 
 from conftest import ROOT, assert_one_line_error, run_cli, write_tiny_dataset
 
@@ -141,19 +143,24 @@ def test_bad_use_is_one_line_and_writes_nothing(model, tmp_path):
     (tmp_path / "full" / "keep.txt").write_text("mine")
     (tmp_path / "notes.png").write_text("not an image")
     before = sorted(os.listdir(tmp_path))
+    # through the command line: one line, exit 2
     for argv, fragment in [
-            (["--checkpoint", run_dir, "--predict", str(tmp_path / "no.png")],
-             "no such file"),
             (["--checkpoint", run_dir, "--predict", str(tmp_path / "empty")],
              "holds no PNG or JPEG"),
-            (["--checkpoint", run_dir, "--predict",
-              str(tmp_path / "notes.png")], "not a readable image"),
-            (["--predict", str(tmp_path / "notes.png")], "--checkpoint"),
-            (["--checkpoint", run_dir, "--export", str(tmp_path / "full")],
-             "--export"),
             (["--checkpoint", run_dir, "--sample", "0", "--sample_file",
               str(tmp_path / "x.png")], "--sample")]:
         assert_one_line_error(run_cli("evaler.py", *argv), fragment)
+    # the same errors the library raises for the rest
+    for changes, fragment in [
+            ({"predict": (str(tmp_path / "no.png"),)}, "no such file"),
+            ({"predict": (str(tmp_path / "notes.png"),)},
+             "not a readable image"),
+            ({"checkpoint": None, "predict": (str(tmp_path / "notes.png"),)},
+             "--checkpoint"),
+            ({"export": str(tmp_path / "full")}, "--export")]:
+        with pytest.raises(UserError, match=fragment):
+            evaler.run(EvalConfig(**dict({"checkpoint": run_dir}, **changes)),
+                       log=lambda *a: None)
     assert sorted(os.listdir(tmp_path)) == before
     assert os.listdir(tmp_path / "full") == ["keep.txt"]
 
