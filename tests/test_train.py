@@ -215,10 +215,8 @@ def test_missing_dataset_and_bad_flag_values(tmp_path):
 
 @pytest.mark.parametrize("argv, fragment", [
     (["--g_extra_update_above", "1"], "--g_extra_update_above was removed"),
-    (["--nog_bn_scale"], "--g_bn_scale is no longer a flag"),
-    (["--bogus_flag", "3"], "bogus_flag"),
-    (["--batch_size", "abc"], "--batch_size")])
-def test_removed_and_unparsable_flags_are_one_line(tmp_path, argv, fragment):
+    (["--nog_bn_scale"], "--g_bn_scale is no longer a flag")])
+def test_removed_flags_are_one_line(tmp_path, argv, fragment):
     write_tiny_dataset(tmp_path / "data")
     result = run_cli("trainer.py", "--dataset", "tiny", "--dataset_dir",
                      str(tmp_path / "data"), "--train_dir",
