@@ -101,17 +101,24 @@ def resolve_checkpoint(path: str, flag: str = "--checkpoint", log=print):
                     f"({'; '.join(problems[:3])})")
 
 
+def state_damage(run_dir: str) -> Optional[str]:
+    """What is wrong with the folder's `checkpoint` state file, or None."""
+    if not os.path.exists(os.path.join(run_dir, STATE_FILE)):
+        return None
+    try:
+        tf.train.get_checkpoint_state(run_dir)
+    except Exception as e:  # pylint: disable=broad-except
+        return _first_line(e)
+    return None
+
+
 def set_aside_damaged_state(run_dir: str, log=print):
     """Moves a `checkpoint` state file that does not parse to
     `checkpoint.damaged` (CheckpointManager would fail on it)."""
     path = os.path.join(run_dir, STATE_FILE)
-    if not os.path.exists(path):
+    problem = state_damage(run_dir)
+    if problem is None:
         return
-    try:
-        tf.train.get_checkpoint_state(run_dir)
-        return
-    except Exception as e:  # pylint: disable=broad-except
-        problem = _first_line(e)
     os.replace(path, path + ".damaged")
     log(f"{path}: damaged ({problem}); moved to {STATE_FILE}.damaged")
 

@@ -70,6 +70,11 @@ def run(eval_config, log=print) -> Optional[Dict]:
                           "split": split, "dataset": dataset.name})
         result = results[-1]
     elif eval_config.watch:
+        problem = ckpt_lib.state_damage(run_dir)
+        if problem:  # --watch follows the state file the trainer writes
+            raise UserError(f"--watch: {run_dir}/checkpoint is damaged "
+                            f"({problem}); resuming the run with trainer.py "
+                            f"sets it aside")
         result = None
         last_step = info["config"].get("max_training_steps")
         for new_prefix in tf.train.checkpoints_iterator(

@@ -112,6 +112,12 @@ def test_a_damaged_state_file_loses_nothing(run_copy, state):
                      str(root / "data"), "--checkpoint", run, "--noplots")
     assert result.returncode == 0, result.stderr[-3000:]
     assert "at step 30" in result.stdout
+    # following the run needs the state file: one line, nothing written
+    before = folder_hashes(run)
+    result = run_cli("evaler.py", "--checkpoint", run, "--watch",
+                     "--watch_timeout", "1")
+    assert_one_line_error(result, "--watch", "checkpoint is damaged")
+    assert folder_hashes(run) == before
     # an explicit prefix, and a resume of the folder
     result = run_cli("trainer.py", "--checkpoint", f"{run}/model-20",
                      "--max_training_steps", "22", *SMALL_RUN)
