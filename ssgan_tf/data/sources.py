@@ -86,7 +86,6 @@ def _parse_mnist(paths: Dict[str, str]) -> Tuple[Arrays, Arrays]:
 
 
 def _parse_svhn(paths: Dict[str, str]) -> Tuple[Arrays, Arrays]:
-
     def split(file_name):
         try:
             mat = scipy.io.loadmat(paths[file_name])
@@ -338,14 +337,16 @@ def download(name: str, dataset_dir: str = "datasets",
         log(f"{source.name}: already complete in {path}, skipped")
         return path
     staging = os.path.join(path, ".download")
-    made_staging = not os.path.isdir(staging)
+    made_path, made_staging = not os.path.isdir(path), \
+        not os.path.isdir(staging)
     os.makedirs(staging, exist_ok=True)
     try:
         train, test = _obtain(source, backend, mirror, staging, log)
     except BaseException:
+        # nothing fetched: leave no empty folder this call made
         if made_staging and not os.listdir(staging):
-            os.rmdir(staging)  # nothing fetched: leave no empty folder
-            if not os.listdir(path):
+            os.rmdir(staging)
+            if made_path and not os.listdir(path):
                 os.rmdir(path)
         raise
     _check_sizes(source, train, test, backend)
