@@ -50,18 +50,28 @@ class OriginalD:
         return real, losses.d_loss_fake(fake_logits, self.label_smoothing_alpha)
 
 
+def _supervised_plus_gan(num_class, labeled_logits, labels, unlabeled_logits,
+                         fake_logits, gan_terms):
+    """The N-way cross-entropy of the labeled batch plus a GAN loss on the
+    unlabeled batch (the labeled one when every image is labeled) against
+    the generated one; `gan_terms(real, fake)` gives the GAN loss's two
+    per-example terms."""
+    real = labeled_logits if unlabeled_logits is None else unlabeled_logits
+    unlabeled, fake = gan_terms(real, fake_logits)
+    return (losses.supervised_loss(labeled_logits, labels, num_class)
+            + unlabeled, fake)
+
+
 @dataclasses.dataclass(frozen=True)
 class ImprovedGanD:
     num_class: int
 
     def __call__(self, labeled_logits, labels, unlabeled_logits, fake_logits):
-        real_or_unlabeled = labeled_logits if unlabeled_logits is None else \
-            unlabeled_logits
-        unlabeled, fake = losses.improved_gan_unlabeled(
-            real_or_unlabeled[:, :self.num_class],
-            fake_logits[:, :self.num_class])
-        return (losses.supervised_loss(labeled_logits, labels, self.num_class)
-                + unlabeled, fake)
+        n = self.num_class
+        return _supervised_plus_gan(
+            n, labeled_logits, labels, unlabeled_logits, fake_logits,
+            lambda real, fake: losses.improved_gan_unlabeled(real[:, :n],
+                                                             fake[:, :n]))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -70,12 +80,10 @@ class SganD:
     num_class: int
 
     def __call__(self, labeled_logits, labels, unlabeled_logits, fake_logits):
-        real_or_unlabeled = labeled_logits if unlabeled_logits is None else \
-            unlabeled_logits
-        unlabeled, fake = losses.sgan_real_fake(
-            real_or_unlabeled[:, self.num_class], fake_logits[:, self.num_class])
-        return (losses.supervised_loss(labeled_logits, labels, self.num_class)
-                + unlabeled, fake)
+        n = self.num_class
+        return _supervised_plus_gan(
+            n, labeled_logits, labels, unlabeled_logits, fake_logits,
+            lambda real, fake: losses.sgan_real_fake(real[:, n], fake[:, n]))
 
 
 @dataclasses.dataclass(frozen=True)
