@@ -58,7 +58,8 @@ def build(config, strategy, image_shape, num_class) -> Built:
         tracked = dict(generator=generator, discriminator=discriminator,
                        g_optimizer=g_optimizer, d_optimizer=d_optimizer,
                        step=d_optimizer.iterations)
-        ema = weight_average(config, discriminator, image_shape, num_class)
+        ema = weight_average(config, discriminator, image_shape, num_class,
+                             step=d_optimizer.iterations)
         if ema is not None:
             tracked["ema_discriminator"] = ema.averaged
         checkpoint = tf.train.Checkpoint(**tracked)
@@ -68,16 +69,18 @@ def build(config, strategy, image_shape, num_class) -> Built:
                  objective, ema, checkpoint)
 
 
-def weight_average(config, discriminator, image_shape, num_class):
-    """The average of D's weights (`--ema_decay`) over a second discriminator
-    built and called here, or None; call it inside the strategy's scope."""
+def weight_average(config, discriminator, image_shape, num_class, step=None):
+    """The average of D's weights (`--ema_decay`, warmed up by the training
+    step `step`) over a second discriminator built and called here, or None;
+    call it inside the strategy's scope."""
     if config.ema_decay <= 0:
         return None
     _, averaged = models.build(config.model, image_shape, num_class,
                                config.n_z, config.norm_type, config.deconv_type,
                                d_width=config.d_width)
     averaged(tf.zeros([2] + list(image_shape)))
-    return ema_lib.WeightAverage(discriminator, averaged, config.ema_decay)
+    return ema_lib.WeightAverage(discriminator, averaged, config.ema_decay,
+                                 step)
 
 
 def data_dependent_init(built: Built, images, labeled, n_z: int):
