@@ -38,10 +38,11 @@ def cpu_model():
 
 def threads():
     """TensorFlow's threads for one op as TF_NUM_INTRAOP_THREADS sets them
-    (some of the recorded runs were held to one), else every core."""
+    (some of the recorded runs were held to one), else the cores this process
+    may run on (fewer than the machine's under `taskset`)."""
     value = os.environ.get("TF_NUM_INTRAOP_THREADS", "")
     return int(value) if value.isdigit() and int(value) > 0 \
-        else os.cpu_count()
+        else len(os.sched_getaffinity(0))
 
 
 def machine(measured_here=True):

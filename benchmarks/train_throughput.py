@@ -141,7 +141,10 @@ def main():
     parser.add_argument("--steps", type=int, default=60)
     parser.add_argument("--batches", default="32,100")
     parser.add_argument("--shapes", default="mnist,cifar")
-    parser.add_argument("--jit_compile", action="store_true")
+    parser.add_argument("--jit_compile", action=argparse.BooleanOptionalAction,
+                        default=None, help="compile the step with XLA, or "
+                        "not (--no-jit_compile); default: as the preset "
+                        "(or the defaults) set it")
     parser.add_argument("--mixed_precision", action="store_true")
     parser.add_argument("--deconv_type", default="bilinear",
                         choices=["bilinear", "nn", "transpose"])
@@ -151,8 +154,11 @@ def main():
                         help="also time the generator alone and a matmul")
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
-    config = Config(**(PRESETS[args.preset] if args.preset else {})).replace(
-        steps_per_call=20, jit_compile=args.jit_compile,
+    config = Config(**(PRESETS[args.preset] if args.preset else {}))
+    if args.jit_compile is not None:
+        config = config.replace(jit_compile=args.jit_compile)
+    config = config.replace(
+        steps_per_call=20,
         mixed_precision=args.mixed_precision, deconv_type=args.deconv_type)
     if args.mixed_precision:
         tf.keras.mixed_precision.set_global_policy("mixed_float16")
@@ -179,7 +185,7 @@ def main():
     devices = [d.device_type for d in tf.config.list_logical_devices()]
     output = {"results": results, "components": parts,
               "tensorflow": tf.__version__,
-              "jit_compile": args.jit_compile,
+              "jit_compile": config.jit_compile,
               "mixed_precision": args.mixed_precision,
               "deconv_type": args.deconv_type,
               "preset": args.preset,

@@ -22,6 +22,9 @@ MNIST_100 = dict(
     learning_rate_g=0.001, learning_rate_d=0.003,
     lr_decay_fraction=1 / 3, max_training_steps=60000,
     ema_decay=0.999, clip_norm=0.0,
+    # XLA fuses the step's many small element-wise ops: faster on a CPU, and
+    # the second core helps more (benchmarks/README.md, "Cores").
+    jit_compile=True,
     # details of the paper's MNIST code
     d_init="data",            # weight norm's data-dependent initialization
     g_bn_scale=False,         # the generator's batch norms have no scale

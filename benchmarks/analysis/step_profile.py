@@ -5,7 +5,8 @@ of the preset's step, op time summed by kind.
         [--out FILE]
 
 The step is benchmarks/train_throughput.py's (random MNIST-shaped data, the
-preset's networks, losses, optimizers and weight average). First the step's
+preset's networks, losses, optimizers and weight average), in plain graph mode
+(XLA's compiled step would show as one op). First the step's
 wall time without the profiler, then the traced op time per kind: matrix
 products forward and backward, the optimizers' updates, and every other op
 type. The profiler slows ops down, so the shares are what to read, not the
@@ -72,7 +73,9 @@ def main():
                         help="steps traced (and timed without the profiler)")
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
-    config = Config(**PRESETS[args.preset]).replace(steps_per_call=20)
+    # Without XLA: a compiled step shows as one op, not by kind.
+    config = Config(**PRESETS[args.preset]).replace(steps_per_call=20,
+                                                    jit_compile=False)
     trainer, iterator = train_throughput.build_step(
         (28, 28, 1), config.batch_size, config)
     chunk = tf.constant(config.steps_per_call, tf.int32)
