@@ -4,7 +4,7 @@
                                   [--minutes 15] [--schedule_steps N]
                                   [--labels drawn|paper] [--ema_decay D]
                                   [--learning_rate_g R]
-                                  [--out DIR]
+                                  [--set FIELD=VALUE ...] [--out DIR]
 
 Variants: `preset` (--preset mnist_100: the paper's networks and losses),
 `baseline` (the same discriminator trained on the same 100 labels alone,
@@ -26,6 +26,7 @@ accuracy-vs-time as JSON and PNG.
 """
 
 import argparse
+import ast
 import json
 import os
 import sys
@@ -89,6 +90,10 @@ def main():
     parser.add_argument("--learning_rate_g", type=float, default=None,
                         help="the generator's Adam rate (--learning_rate_g) "
                              "instead of the variant's own")
+    parser.add_argument("--set", nargs="+", default=[], metavar="FIELD=VALUE",
+                        help="Config fields over the variant's (e.g. "
+                             "d_init=unit jit_compile=False): a screen of "
+                             "one change")
     parser.add_argument("--labels", default="drawn", choices=["drawn", "paper"],
                         help="`drawn`: each seed draws its own class-balanced "
                              "labels (--num_labeled by --seed); `paper`: every "
@@ -113,6 +118,14 @@ def main():
         settings.update(ema_decay=args.ema_decay)
     if args.learning_rate_g is not None:
         settings.update(learning_rate_g=args.learning_rate_g)
+    changes = {}
+    for item in args.set:
+        field, _, value = item.partition("=")
+        try:
+            changes[field] = ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            changes[field] = value  # a bare string such as d_init=unit
+    settings.update(changes)
     if args.steps:
         settings.update(max_training_steps=args.steps, lr_decay_fraction=0.0)
     elif args.schedule_steps:
@@ -129,7 +142,7 @@ def main():
             steps_per_call=min(50, every),
             mixed_precision=args.mixed_precision)
             for seed in args.seeds]
-    except UserError as error:
+    except (UserError, TypeError) as error:
         parser.error(f"the runs' settings: {error}")
     os.makedirs(args.out, exist_ok=True)
     common.ensure_mnist(args.dataset_dir, args.mirror)
@@ -160,6 +173,7 @@ def main():
         f"-lrg{args.learning_rate_g:g}"
         if args.learning_rate_g is not None else "") + (
         f"-schedule{args.schedule_steps}" if args.schedule_steps else "") + (
+        "".join(f"-{k}{v}" for k, v in changes.items())) + (
         "-paperlabels" if args.labels == "paper" else "")
     with open(os.path.join(args.out, f"accuracy-{tag}.json"), "w") as f:
         json.dump(output, f, indent=2)

@@ -35,31 +35,38 @@ def test_accuracy_json_records_the_schedule_the_runs_used(tmp_path,
 
 def test_ema_decay_and_generator_rate_override_the_variant(tmp_path,
                                                            mnist_dir):
-    """--ema_decay and --learning_rate_g replace the variant's settings in
-    the runs and the JSON, and name the files; bad values are refused before
-    anything is written."""
+    """--ema_decay, --learning_rate_g and --set replace the variant's settings
+    in the runs and the JSON, and name the files; bad values are refused
+    before anything is written."""
     out = tmp_path / "out"
     common = ["--variant", "baseline", "--seeds", "1", "--steps", "2",
               "--dataset_dir", mnist_dir, "--mirror", "",
               "--out", str(out)]
-    for flag, value in (("--ema_decay", "1.5"), ("--learning_rate_g", "-1")):
+    for flag, value in (("--ema_decay", "1.5"), ("--learning_rate_g", "-1"),
+                        ("--set", "no_such_field=1")):
         refused = run_cli(os.path.join("benchmarks", "accuracy.py"), *common,
                           flag, value)
-        assert refused.returncode == 2 and flag in refused.stderr
+        assert refused.returncode == 2 and \
+            (flag if flag != "--set" else "no_such_field") in refused.stderr
         assert not out.exists()
     result = run_cli(os.path.join("benchmarks", "accuracy.py"), *common,
-                     "--ema_decay", "0.5", "--learning_rate_g", "0.002")
+                     "--ema_decay", "0.5", "--learning_rate_g", "0.002",
+                     "--set", "d_init=unit", "adam_epsilon=1e-05")
     assert result.returncode == 0, result.stderr[-2000:]
-    with open(out / "accuracy-baseline-ema0.5-lrg0.002.json") as f:
+    with open(out / "accuracy-baseline-ema0.5-lrg0.002-d_initunit-"
+                    "adam_epsilon1e-05.json") as f:
         record = json.load(f)
-    # the variant's own 0.999 and 0.001 replaced
+    # the variant's own 0.999, 0.001, "data" and 1e-4 replaced
     assert record["settings"]["ema_decay"] == 0.5
     assert record["settings"]["learning_rate_g"] == 0.002
+    assert record["settings"]["d_init"] == "unit"
+    assert record["settings"]["adam_epsilon"] == 1e-5
     assert record["runs"][0]["final_step"] == 2
     run_dirs = os.listdir(out / "runs")
     with open(out / "runs" / run_dirs[0] / "config.json") as f:
         saved = json.load(f)["config"]
     assert saved["ema_decay"] == 0.5 and saved["learning_rate_g"] == 0.002
+    assert saved["d_init"] == "unit" and saved["adam_epsilon"] == 1e-5
 
 
 def test_all_labels_baseline_trains_on_every_label_without_a_gan(tmp_path,
