@@ -16,8 +16,10 @@ $(VENV)/.installed: setup.py $(BIN)/python
 
 install: $(VENV)/.installed
 
+# Test processes: 2 suits a 2-core machine; more cores, more processes.
+TEST_WORKERS ?= 2
 test: $(VENV)/.installed
-	$(BIN)/python -m pytest -q tests
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) tests
 
 # MNIST with 100 labels (the paper's setup, --preset mnist_100) for 7,000
 # steps, its schedule sized to them; then the exact evaluation and pictures.

@@ -28,7 +28,9 @@ setup(
         "pillow>=9",  # sample grids, the training GIF, --from_folder images
         "scipy>=1.10",  # SVHN's .mat files, read with scipy.io as the original did
     ],
-    extras_require={"test": ["pytest>=7"]},
+    # pytest-xdist: the suite runs in two processes (most of a test's time is
+    # a command-line process starting TensorFlow, which uses one core).
+    extras_require={"test": ["pytest>=7", "pytest-xdist>=3"]},
     entry_points={"console_scripts": [
         "ssgan-download=ssgan_tf.cli.download:run",
         "ssgan-train=ssgan_tf.cli.train:run",
