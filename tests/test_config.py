@@ -39,6 +39,9 @@ def test_an_explicit_flag_beats_the_preset_even_at_its_default_value():
     assert config.clip_norm == 20.0
     assert config.learning_rate_d == 0.002
     assert config.learning_rate_g == 0.001  # still the preset's
+    # a boolean the preset turns on, turned off again by --no<flag>
+    assert parse("--preset", "mnist_100").jit_compile is True
+    assert parse("--preset", "mnist_100", "--nojit_compile").jit_compile is False
 
 
 def test_a_bad_value_names_its_flag():
