@@ -119,12 +119,22 @@ def main():
     if args.learning_rate_g is not None:
         settings.update(learning_rate_g=args.learning_rate_g)
     changes = {}
+    defaults = config_lib.Config()
     for item in args.set:
-        field, _, value = item.partition("=")
+        field, equals, value = item.partition("=")
+        if not equals or not hasattr(defaults, field):
+            parser.error(f"--set {item}: expected FIELD=VALUE, FIELD a "
+                         f"Config field")
         try:
             changes[field] = ast.literal_eval(value)
         except (ValueError, SyntaxError):
             changes[field] = value  # a bare string such as d_init=unit
+        default = getattr(defaults, field)
+        if default is not None and not isinstance(
+                changes[field], type(default)) and not (
+                isinstance(default, float) and type(changes[field]) is int):
+            parser.error(f"--set {item}: {field} wants a value of type "
+                         f"{type(default).__name__}")
     settings.update(changes)
     if args.steps:
         settings.update(max_training_steps=args.steps, lr_decay_fraction=0.0)

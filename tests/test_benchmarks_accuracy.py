@@ -42,12 +42,14 @@ def test_ema_decay_and_generator_rate_override_the_variant(tmp_path,
     common = ["--variant", "baseline", "--seeds", "1", "--steps", "2",
               "--dataset_dir", mnist_dir, "--mirror", "",
               "--out", str(out)]
-    for flag, value in (("--ema_decay", "1.5"), ("--learning_rate_g", "-1"),
-                        ("--set", "no_such_field=1")):
+    for flag, value, named in (
+            ("--ema_decay", "1.5", "--ema_decay"),
+            ("--learning_rate_g", "-1", "--learning_rate_g"),
+            ("--set", "no_such_field=1", "--set no_such_field=1: expected"),
+            ("--set", "batch_size=abc", "batch_size wants a value of type")):
         refused = run_cli(os.path.join("benchmarks", "accuracy.py"), *common,
                           flag, value)
-        assert refused.returncode == 2 and \
-            (flag if flag != "--set" else "no_such_field") in refused.stderr
+        assert refused.returncode == 2 and named in refused.stderr
         assert not out.exists()
     result = run_cli(os.path.join("benchmarks", "accuracy.py"), *common,
                      "--ema_decay", "0.5", "--learning_rate_g", "0.002",
