@@ -1,15 +1,22 @@
 """Choosing the tf.distribute strategy and checking the batch against it."""
 
+import functools
+
 import tensorflow as tf
 
 from ssgan_tf.errors import UserError
 
 
+@functools.lru_cache(maxsize=None)
 def make_strategy(name: str = "auto") -> tf.distribute.Strategy:
     """auto: MirroredStrategy over all GPUs if there are any, else the default
     strategy. mirrored: all GPUs, else every logical CPU device. one_device:
     the first GPU, else the CPU. multi_worker: MultiWorkerMirroredStrategy,
-    configured by TF_CONFIG."""
+    configured by TF_CONFIG.
+
+    One strategy per name and process: a second MirroredStrategy would number
+    its collective operations (synchronized batch norm's) from the start
+    again, and collide with the first's."""
     if name == "multi_worker":
         # Collective ops must be configured before TensorFlow runs anything
         # else, even before listing devices.

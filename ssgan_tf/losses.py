@@ -106,8 +106,13 @@ def feature_matching(real_features, fake_features, reduction="sum"):
     squared differences summed over the features (`sum`) or averaged over
     them (`mean`, the paper's MNIST code), or the absolute differences
     averaged (`abs_mean`, the paper's SVHN and CIFAR-10 code)."""
-    real_mean = tf.reduce_mean(tf.cast(real_features, tf.float32), axis=0)
-    fake_mean = tf.reduce_mean(tf.cast(fake_features, tf.float32), axis=0)
+    return feature_matching_of_means(
+        tf.reduce_mean(tf.cast(real_features, tf.float32), axis=0),
+        tf.reduce_mean(tf.cast(fake_features, tf.float32), axis=0), reduction)
+
+
+def feature_matching_of_means(real_mean, fake_mean, reduction="sum"):
+    """`feature_matching` of the two batch means themselves (a scalar)."""
     if reduction == "abs_mean":
         return tf.reduce_mean(tf.abs(real_mean - fake_mean))
     squares = tf.square(real_mean - fake_mean)

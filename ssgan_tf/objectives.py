@@ -91,8 +91,11 @@ class SupervisedD:
     num_class: int
 
     def __call__(self, labeled_logits, labels, unlabeled_logits, fake_logits):
-        return (losses.supervised_loss(labeled_logits, labels, self.num_class),
-                tf.zeros_like(fake_logits[:, 0]))
+        """`unlabeled_logits` and `fake_logits` are unused (and may be None:
+        the step runs neither the unlabeled nor a generated batch)."""
+        supervised = losses.supervised_loss(labeled_logits, labels,
+                                            self.num_class)
+        return supervised, tf.zeros_like(supervised)
 
 
 # ---------------------------------------------------------------- generator
@@ -122,9 +125,21 @@ class FakeClassG:
                                           global_batch_size=self.global_batch)
 
 
+def global_mean(features, global_batch: int, replicas: int):
+    """The mean of `features` over the global batch, from this replica's
+    rows: the replicas' sums added up (differentiable: the all-reduce's
+    gradient is all-reduced too)."""
+    total = tf.reduce_sum(tf.cast(features, tf.float32), axis=0)
+    if replicas > 1:
+        total = tf.distribute.get_replica_context().all_reduce(
+            tf.distribute.ReduceOp.SUM, total)
+    return total / float(global_batch)
+
+
 @dataclasses.dataclass(frozen=True)
 class FeatureMatchingG:
     replicas: int
+    global_batch: int
     reduction: str = "sum"
     uses_real_features = True
 
@@ -133,11 +148,15 @@ class FeatureMatchingG:
 
     def __call__(self, step, fake_logits, fake_features, real_features,
                  real_images, fake_images):
-        # A distance between batch means is not a sum over examples: each
-        # replica contributes 1/replicas of it.
-        return losses.feature_matching(
-            tf.stop_gradient(real_features), fake_features,
-            self.reduction) / tf.cast(self.replicas, tf.float32)
+        # The distance between the global batch's means, the same on every
+        # replica: each replica contributes 1/replicas of it (the gradient
+        # of the all-reduce sums the replicas' shares back).
+        distance = losses.feature_matching_of_means(
+            global_mean(tf.stop_gradient(real_features), self.global_batch,
+                        self.replicas),
+            global_mean(fake_features, self.global_batch, self.replicas),
+            self.reduction)
+        return distance / tf.cast(self.replicas, tf.float32)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -175,7 +194,7 @@ def build(config, num_class: int, replicas: int) -> Objective:
     else:
         discriminator = OriginalD(num_class, config.label_smoothing_alpha)
     if config.g_loss == "feature_matching":
-        generator = FeatureMatchingG(replicas, config.fm_reduction)
+        generator = FeatureMatchingG(replicas, batch, config.fm_reduction)
     else:
         generator = FakeClassG(num_class, batch, config.recon_weight_scale,
                                config.recon_anneal_steps)

@@ -1,10 +1,12 @@
 """Run by tests/test_distribute.py in fresh processes (TensorFlow's devices and
 TF_CONFIG are fixed at start-up).
 
-    python distributed_script.py compare OUT.json DATA_DIR RUNS [flags...]
-        two logical CPUs: the same run under MirroredStrategy over both and
-        under one device; writes the largest differences of the trained
-        weights, the batch-norm moving statistics and the logged losses.
+    python distributed_script.py compare OUT.json DATA_DIR RUNS VARIANTS
+        two logical CPUs: each variant's run under MirroredStrategy over both
+        and under one device; writes, per variant, the largest differences
+        of the trained weights, the weight average, the batch-norm moving
+        statistics and the logged losses. VARIANTS: JSON, {name: Config
+        changes}, a "preset" change applying that preset first.
     python distributed_script.py worker DATA_DIR RUNS RUN_NAME [flags...]
         one worker of a multi-worker run (TF_CONFIG set by the caller).
     python distributed_script.py single DATA_DIR RUNS RUN_NAME [flags...]
@@ -30,6 +32,11 @@ def config_for(data_dir, runs, **changes):
                 log_step=3, write_summary_step=3, test_sample_step=6,
                 output_save_step=6, ckpt_save_step=3, seed=11,
                 learning_rate_g=1e-3, learning_rate_d=1e-3)
+    preset = changes.pop("preset", None)
+    if preset:  # the preset's networks and losses, at the tiny run's sizes
+        base.pop("learning_rate_g"), base.pop("learning_rate_d")
+        base.update(changes)
+        return Config.from_preset(preset, **base)
     base.update(changes)
     return Config(**base)
 
@@ -55,7 +62,8 @@ def weights(run_dir, key="discriminator"):
     return {k: reader.get_tensor(k) for k in reader.get_variable_to_shape_map()
             if k.startswith(("d_optimizer/_trainable_variables",
                              "g_optimizer/_trainable_variables",
-                             key + "/"))}
+                             key + "/", "ema_" + key + "/"))
+            or (k.startswith("generator/") and "moving_" in k)}
 
 
 def g_updates(run_dir):
@@ -74,11 +82,49 @@ def noise_keys(run):
 
 
 def losses(run_dir):
-    """{(tag, step): value} of the loss scalars in the run's event files."""
+    """{(tag, step): value} of the loss scalars in the run's event files
+    (not the training accuracy: a count of argmaxes, which the rounding of
+    a near tie flips)."""
     from ssgan_tf import plots
     return {(tag, step): value
             for tag, points in plots.read_scalars(run_dir).items()
-            if tag.startswith("loss/") for step, value in points}
+            if tag.startswith("loss/") and tag != "loss/accuracy"
+            for step, value in points}
+
+
+def compare(data_dir, runs, changes):
+    """One variant under MirroredStrategy over two CPUs and on one device."""
+    from ssgan_tf import training
+    results = {}
+    for strategy in ("mirrored", "one_device"):
+        run = training.run(config_for(data_dir, runs, strategy=strategy,
+                                      run_name=strategy, **dict(changes)),
+                           lambda *a: None)
+        results[strategy] = (run, weights(run["run_dir"]))
+    mirrored, single = results["mirrored"][1], results["one_device"][1]
+    assert set(mirrored) == set(single)
+    diffs = {k: float(np.max(np.abs(mirrored[k] - single[k])))
+             for k in mirrored}
+    trained = {k: v for k, v in diffs.items() if "moving_" not in k}
+    worst = max(trained, key=trained.get)
+    moving = max([v for k, v in diffs.items() if "moving_" in k] or [0.0])
+    scale = max(float(np.max(np.abs(single[k]))) for k in single)
+    loss_m = losses(results["mirrored"][0]["run_dir"])
+    loss_s = losses(results["one_device"][0]["run_dir"])
+    assert loss_m and set(loss_m) == set(loss_s)
+    info = json.load(open(os.path.join(results["mirrored"][0]["run_dir"],
+                                       "config.json")))
+    return {"max_abs_diff": trained[worst], "worst": worst,
+            "loss_max_abs_diff": max(abs(loss_m[k] - loss_s[k])
+                                     for k in loss_m),
+            "moving_stats_max_abs_diff": moving, "max_abs_weight": scale,
+            "ema_keys": len([k for k in mirrored if k.startswith("ema_")]),
+            "moving_keys": len([k for k in mirrored if "moving_" in k]),
+            "replicas": info["strategy"]["replicas"],
+            "g_updates": [g_updates(results[name][0]["run_dir"])
+                          for name in ("mirrored", "one_device")],
+            "per_replica_batch": info["strategy"]["per_replica_batch"],
+            "noise_keys": noise_keys(results["mirrored"][0])}
 
 
 def main():
@@ -86,47 +132,14 @@ def main():
     mode = sys.argv[1]
     quiet = lambda *a: None  # noqa: E731
     if mode == "compare":
-        out, data_dir, runs = sys.argv[2:5]
-        changes = parse_flags(sys.argv[5:])
+        out, data_dir, runs, variants = sys.argv[2:6]
         cpu = tf.config.list_physical_devices("CPU")[0]
         tf.config.set_logical_device_configuration(
             cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
-        results = {}
-        for strategy in ("mirrored", "one_device"):
-            run = training.run(config_for(data_dir, runs, strategy=strategy,
-                                       run_name=strategy, **changes), quiet)
-            results[strategy] = (run, weights(run["run_dir"]))
-        mirrored, single = results["mirrored"][1], results["one_device"][1]
-        assert set(mirrored) == set(single)
-        diffs = {k: float(np.max(np.abs(mirrored[k] - single[k])))
-                 for k in mirrored}
-        trained = {k: v for k, v in diffs.items() if "moving_" not in k}
-        diff = max(trained.values())
-        worst = max(trained, key=trained.get)
-        moving = max([v for k, v in diffs.items() if "moving_" in k] or [0.0])
-        scale = max(float(np.max(np.abs(single[k]))) for k in single)
-        # Every trained weight's difference, for the share of weights that
-        # differ by more than a threshold: the max alone is one element.
-        every = np.concatenate([np.abs(mirrored[k] - single[k]).ravel()
-                                for k in mirrored if "moving_" not in k])
-        loss_m = losses(results["mirrored"][0]["run_dir"])
-        loss_s = losses(results["one_device"][0]["run_dir"])
-        assert loss_m and set(loss_m) == set(loss_s)
-        loss_diff = max(abs(loss_m[k] - loss_s[k]) for k in loss_m)
-        replicas = json.load(open(os.path.join(
-            results["mirrored"][0]["run_dir"], "config.json")))["strategy"]
+        outcome = {name: compare(data_dir, os.path.join(runs, name), changes)
+                   for name, changes in json.loads(variants).items()}
         with open(out, "w") as f:
-            json.dump({"max_abs_diff": diff, "worst": worst,
-                       "loss_max_abs_diff": loss_diff,
-                       "moving_stats_max_abs_diff": moving, "max_abs_weight": scale,
-                       "weights": int(every.size),
-                       "weights_above": {str(t): int(np.sum(every > t))
-                                         for t in (1e-4, 5e-4, 1e-3)},
-                       "replicas": replicas["replicas"],
-                       "g_updates": [g_updates(results[name][0]["run_dir"])
-                                     for name in ("mirrored", "one_device")],
-                       "per_replica_batch": replicas["per_replica_batch"],
-                       "noise_keys": noise_keys(results["mirrored"][0])}, f)
+            json.dump(outcome, f)
     else:
         data_dir, runs, run_name = sys.argv[2:5]
         changes = parse_flags(sys.argv[5:])

@@ -85,7 +85,10 @@ def test_fake_class_generator_adds_the_annealed_reconstruction():
                                                  ("mean", 6.5)])
 def test_feature_matching_generator_shares_the_distance_among_replicas(
         reduction, distance):
-    loss = objectives.FeatureMatchingG(replicas=2, reduction=reduction)
+    # (In the default replica context the all-reduce of the replicas' sums
+    # is this context's own sum: the rows stand for the global batch.)
+    loss = objectives.FeatureMatchingG(replicas=2, global_batch=2,
+                                       reduction=reduction)
     real = tf.constant([[1.0, 2.0], [3.0, 4.0]])  # mean (2, 3)
     fake = tf.zeros([2, 2])
     # (2^2 + 3^2) summed or averaged, half of it on each of 2 replicas
@@ -116,4 +119,4 @@ def test_the_config_chooses_the_objective_once(settings, d_type, g_type):
 
 def test_the_paper_details_reach_the_objective():
     objective = objectives.build(Config.from_preset("mnist_100"), 10, 2)
-    assert objective.generator == objectives.FeatureMatchingG(2, "mean")
+    assert objective.generator == objectives.FeatureMatchingG(2, 100, "mean")

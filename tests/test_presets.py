@@ -11,7 +11,7 @@ import tensorflow as tf
 from ssgan_tf import losses, models, presets
 from ssgan_tf.config import Config
 from ssgan_tf.data import format as data_format, sources
-from ssgan_tf.models import improved_gan
+from ssgan_tf.models import improved_gan, noise as noise_lib
 from ssgan_tf.training import build as build_lib
 
 from conftest import cifar10_files, svhn_files
@@ -100,17 +100,19 @@ def test_the_init_batch_is_labeled_with_dropout_on():
     images[labeled] = 255
     seen = []
     original = built.discriminator.initialize
-    built.discriminator.initialize = lambda batch: (seen.append(
-        batch.numpy()), original(batch))
-    build_lib.data_dependent_init(built, images, labeled, config.n_z)
+    built.discriminator.initialize = lambda batch, draws: (seen.append(
+        batch.numpy()), original(batch, draws))
+    build_lib.data_dependent_init(built, images, labeled, config.n_z, seed=1)
     assert seen[0].shape[0] == 300 and np.all(seen[0] == 1.0)
-    # dropout on: the same batch initializes the scales differently each time
+    # dropout on: the same batch initializes the scales differently with
+    # other draws (another seed), the same with the same
     gains = []
-    for seed in (1, 2):
-        tf.random.set_seed(seed)
-        built.discriminator.initialize(tf.constant(seen[0][:50]))
+    for seed in (1, 2, 1):
+        original(tf.constant(seen[0][:50]),
+                 noise_lib.Draws.whole(seed, 0, 50, noise_lib.INIT))
         gains.append(built.discriminator.convs[1].g.numpy().copy())
     assert not np.allclose(gains[0], gains[1])
+    np.testing.assert_array_equal(gains[0], gains[2])
 
 
 def test_hidden_scales_stay_at_their_initialized_values(tmp_path):

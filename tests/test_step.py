@@ -10,6 +10,8 @@ from ssgan_tf.config import Config
 from ssgan_tf.training import optimizer as optimizer_lib, step as step_lib
 
 keras = tf.keras
+STEP = tf.constant(0, tf.int64)
+COUNTS = (STEP, STEP)  # the step, G's update count
 
 
 class RecordingDiscriminator(keras.Model):
@@ -22,7 +24,7 @@ class RecordingDiscriminator(keras.Model):
         self.out = keras.layers.Dense(3)
         self.seen = []
 
-    def features_and_logits(self, images, training=False):
+    def features_and_logits(self, images, training=False, draws=None):
         self.seen.append(int(images.shape[0]))
         features = self.hidden(tf.reshape(images, [tf.shape(images)[0], -1]))
         return features, self.out(features)
@@ -50,7 +52,7 @@ def test_discriminate_joins_batches_only_for_batch_independent_networks(
         independent):
     discriminator = RecordingDiscriminator(independent)
     batches = [tf.random.normal([n, 2, 2, 1], seed=n) for n in (4, 3, 5)]
-    joint = make_step(discriminator)._discriminate(batches)
+    joint = make_step(discriminator)._discriminate(batches, [0, 1, 2], STEP)
     assert discriminator.seen == ([12] if independent else [4, 3, 5])
     for batch, (features, logits) in zip(batches, joint):
         alone_features, alone_logits = discriminator.features_and_logits(batch)
@@ -64,10 +66,10 @@ def test_discriminate_joins_batches_only_for_batch_independent_networks(
 def test_discriminate_appends_the_fixed_fake_logit():
     image = [tf.ones([2, 2, 2, 1])]
     (_, logits), = make_step(RecordingDiscriminator(True),
-                             num_class=2)._discriminate(image)
+                             num_class=2)._discriminate(image, [0], STEP)
     assert logits.shape == (2, 3)  # N + 1 already: the original networks
     (_, logits), = make_step(RecordingDiscriminator(True),
-                             num_class=3)._discriminate(image)
+                             num_class=3)._discriminate(image, [0], STEP)
     assert logits.shape == (2, 4) and np.all(logits.numpy()[:, 3] == 0.0)
 
 
@@ -98,7 +100,7 @@ def test_step_reports_the_generator_loss():
                                       tf.float32),
              "noise": tf.constant(rng.uniform(-1, 1, (6, 2, 8)), tf.float32)}
     g_before = [v.numpy() for v in generator.trainable_variables]
-    metrics = trainer.replica_step(batch)
+    metrics = trainer.replica_step(batch, *COUNTS)
     # The feature-matching loss of random images against the generator's is
     # a positive distance.
     assert float(metrics["g_loss"]) > 0.0
@@ -146,7 +148,8 @@ class TinyGenerator(keras.Model):
         self.dense = keras.layers.Dense(4, activation="tanh")
 
     def call(self, z, training=False):
-        return tf.reshape(self.dense(z), [-1, 2, 2, 1])
+        # float32 images whatever the compute type, as the real generators
+        return tf.reshape(tf.cast(self.dense(z), tf.float32), [-1, 2, 2, 1])
 
 
 def feature_matching_step(**overrides):
@@ -200,7 +203,7 @@ def test_feature_matching_update_passes_the_unlabeled_batch_off_the_tape():
              "noise": tf.constant(rng.uniform(-1, 1, (4, 2, 3)), tf.float32)}
     discriminator.seen.clear()
     before = [v.numpy() for v in generator.trainable_variables]
-    metrics = trainer.replica_step(batch)
+    metrics = trainer.replica_step(batch, *COUNTS)
     assert discriminator.seen == [12, 4, 4]
     assert float(metrics["g_loss"]) > 0.0
     assert any(not np.allclose(b, a.numpy()) for b, a in
@@ -215,7 +218,7 @@ def test_feature_matching_uses_the_generators_own_unlabeled_batch():
     generator, discriminator, trainer = feature_matching_step()
     batch = two_unlabeled_batches(3, noise_passes=2)
     fake = generator(batch["noise"][:, 1], training=True)
-    reported = float(trainer.replica_step(batch)["g_loss"]) / 4
+    reported = float(trainer.replica_step(batch, *COUNTS)["g_loss"]) / 4
     # D as it is after its update
     assert reported == pytest.approx(feature_distance(
         discriminator, batch["unlabeled_g"], fake), rel=1e-5)
@@ -227,13 +230,13 @@ def test_feature_matching_uses_the_generators_own_unlabeled_batch():
 def test_each_step_makes_update_rate_generator_updates_on_their_own_noise(
         update_rate):
     """One D update, then --update_rate G updates, each on its own noise slot
-    (1 + update_rate slots); the supervised baseline makes none."""
+    (1 + update_rate slots); the supervised baseline has no generator pass."""
     config = Config(batch_size=4, d_loss="improved_gan",
                     g_loss="feature_matching", n_z=3, update_rate=update_rate)
     objective = objectives.build(config, 2, 1)
     assert step_lib.noise_passes(objective, update_rate) == 1 + update_rate
     supervised = objectives.build(config.replace(d_loss="supervised"), 2, 1)
-    assert step_lib.noise_passes(supervised, update_rate) == 1
+    assert step_lib.noise_passes(supervised, update_rate) == 0
     generator, discriminator = TinyGenerator(), RecordingDiscriminator(True)
     generator(tf.zeros([1, 3]))
     discriminator(tf.zeros([1, 2, 2, 1]))
@@ -254,3 +257,123 @@ def test_each_step_makes_update_rate_generator_updates_on_their_own_noise(
     assert float(metrics["g_loss"]) > 0.0
     assert int(d_opt.iterations.numpy()) == 1
     assert int(g_opt.iterations.numpy()) == update_rate
+
+
+def tiny_batch(seed=0, passes=2, nan_label_image=False):
+    rng = np.random.RandomState(seed)
+    images = rng.uniform(-1, 1, (4, 2, 2, 1)).astype(np.float32)
+    if nan_label_image:
+        images[0, 0, 0, 0] = np.nan
+    return {"image": tf.constant(images),
+            "label": tf.constant([0, 1, 0, 1], tf.int32),
+            "unlabeled": tf.constant(rng.uniform(-1, 1, (4, 2, 2, 1)),
+                                     tf.float32),
+            "noise": tf.constant(rng.uniform(-1, 1, (4, passes, 3)),
+                                 tf.float32)}
+
+
+class RefusingGenerator(keras.Model):
+    def call(self, z, training=False):
+        raise AssertionError("the generator ran")
+
+
+def test_the_supervised_baseline_runs_neither_generator_nor_fake_batch():
+    config = Config(batch_size=4, d_loss="supervised", n_z=3)
+    discriminator = RecordingDiscriminator(False)  # batch norm-like
+    discriminator(tf.zeros([1, 2, 2, 1]))
+    d_opt = tf.keras.optimizers.Adam(1e-2)
+    d_opt.build(discriminator.trainable_variables)
+    trainer = train_step(config, RefusingGenerator(), discriminator, None,
+                         d_opt, 2)
+    batch = tiny_batch()
+    del batch["noise"]  # the pipeline draws none: noise_passes is 0
+    discriminator.seen.clear()
+    metrics = trainer.replica_step(batch, *COUNTS)
+    assert discriminator.seen == [4]  # the labeled batch alone
+    assert float(metrics["d_loss_fake"]) == 0.0
+    assert int(d_opt.iterations.numpy()) == 1
+
+
+def test_a_skipped_mixed_precision_update_still_counts_as_a_step():
+    """A non-finite gradient makes the LossScaleOptimizer skip the update
+    (and halve its scale); the step, which names the checkpoint and drives
+    every schedule, advances all the same."""
+    config = Config(batch_size=4, d_loss="improved_gan",
+                    g_loss="feature_matching", n_z=3, mixed_precision=True)
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    try:
+        generator, discriminator = TinyGenerator(), \
+            RecordingDiscriminator(True)
+        generator(tf.zeros([1, 3]))
+        discriminator(tf.zeros([1, 2, 2, 1]))
+        g_opt = optimizer_lib.build_optimizer(config, 1e-2)
+        d_opt = optimizer_lib.build_optimizer(config, 1e-2)
+        g_opt.build(generator.trainable_variables)
+        d_opt.build(discriminator.trainable_variables)
+        assert isinstance(d_opt, keras.optimizers.LossScaleOptimizer)
+        trainer = train_step(config, generator, discriminator, g_opt, d_opt,
+                             2)
+        before = [v.numpy() for v in discriminator.trainable_variables]
+        scale = float(d_opt.dynamic_scale.numpy())
+        iterator = iter(tf.data.Dataset.from_tensors(
+            tiny_batch(nan_label_image=True)).repeat())
+        trainer.run(iterator, tf.constant(1))
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    # D's update was skipped (weights as they were, the scale halved)...
+    for old, new in zip(before, discriminator.trainable_variables):
+        np.testing.assert_array_equal(old, new.numpy())
+    assert float(d_opt.dynamic_scale.numpy()) == scale / 2
+    # ...and the step counted, as G's update did
+    assert int(d_opt.iterations.numpy()) == 1
+    assert int(g_opt.iterations.numpy()) == 1
+
+
+def built_mlp_step(config):
+    """The MNIST networks, built from seed 0, and their step."""
+    keras.utils.set_random_seed(0)
+    generator, discriminator = models.build("improved_gan", (28, 28, 1), 10,
+                                            config.n_z)
+    generator(tf.zeros([2, config.n_z]))
+    discriminator(tf.zeros([2, 28, 28, 1]))
+    g_opt = optimizer_lib.build_optimizer(config, 1e-3)
+    d_opt = optimizer_lib.build_optimizer(config, 1e-3)
+    g_opt.build(generator.trainable_variables)
+    d_opt.build(discriminator.trainable_variables)
+    return discriminator, train_step(config, generator, discriminator, g_opt,
+                                     d_opt, 10)
+
+
+def test_the_xla_step_computes_the_plain_step():
+    config = Config(batch_size=6, model="improved_gan", d_loss="improved_gan",
+                    g_loss="feature_matching", n_z=8)
+    rng = np.random.RandomState(0)
+    batch = {"image": tf.constant(rng.uniform(-1, 1, (6, 28, 28, 1)),
+                                  tf.float32),
+             "label": tf.constant(rng.randint(0, 10, 6), tf.int32),
+             "unlabeled": tf.constant(rng.uniform(-1, 1, (6, 28, 28, 1)),
+                                      tf.float32),
+             "noise": tf.constant(rng.uniform(-1, 1, (6, 2, 8)), tf.float32)}
+    weights, metrics = {}, {}
+    for jit in (False, True):
+        discriminator, trainer = built_mlp_step(config.replace(
+            jit_compile=jit))
+        assert trainer.jit_compiled == jit
+        iterator = iter(tf.data.Dataset.from_tensors(batch).repeat())
+        metrics[jit] = trainer.run(iterator, tf.constant(3))
+        weights[jit] = [v.numpy() for v in discriminator.trainable_variables]
+    for plain, compiled in zip(weights[False], weights[True]):
+        np.testing.assert_allclose(compiled, plain, rtol=1e-3, atol=1e-5)
+    for name in ("d_loss", "g_loss"):
+        np.testing.assert_allclose(float(metrics[True][name]),
+                                   float(metrics[False][name]), rtol=1e-3)
+
+
+def test_xla_compiles_the_step_of_one_replica_only():
+    class TwoReplicas:
+        num_replicas_in_sync = 2
+    config = Config(batch_size=4, jit_compile=True)
+    trainer = step_lib.TrainStep(config, TwoReplicas(), None, None, None,
+                                 None, objectives.build(config, 2, 2), 2, True)
+    assert not trainer.jit_compiled
+    assert make_step(RecordingDiscriminator(True), config).jit_compiled

@@ -19,8 +19,8 @@ def build(model, image_shape, num_class, n_z, norm_type="batch",
                                        sync_batch_norm))
     if model == "improved_gan":
         return improved_gan.build(image_shape, num_class, n_z, g_bn_scale,
-                                  d_init, d_width)
+                                  d_init, d_width, sync_batch_norm)
     if model == "sgan":
-        return (sgan.Generator(image_shape, n_z),
-                sgan.Discriminator(image_shape, num_class))
+        return (sgan.Generator(image_shape, n_z, sync_batch_norm),
+                sgan.Discriminator(image_shape, num_class, sync_batch_norm))
     raise ValueError(f"unknown model {model!r}")

@@ -21,8 +21,9 @@ the initialization. The paper's generators' batch norms have no scale; ours
 have one unless `g_bn_scale=False`. Presets choose both (presets.py).
 
 Both discriminators give N logits (the fake logit is fixed at 0) and
-`features_and_logits` for feature matching on the last hidden layer. The MLP's
-Gaussian noise comes from slices of a fixed table of samples (noise.py).
+`features_and_logits` for feature matching on the last hidden layer. Their
+Gaussian noise and dropout masks come from slices of a fixed table of samples
+placed by (seed, step, example): `draws` (noise.py).
 """
 
 import tensorflow as tf
@@ -30,23 +31,25 @@ import tensorflow as tf
 from ssgan_tf.errors import UserError
 from ssgan_tf.models.layers import (WeightNormConv2D, WeightNormConv2DTranspose,
                                     WeightNormDense, track)
-from ssgan_tf.models.noise import GaussianNoise
+from ssgan_tf.models import noise as noise_lib
 
 keras = tf.keras
 
 
 def build(image_shape, num_class, n_z, g_bn_scale=True, d_init="unit",
-          d_width=96):
+          d_width=96, sync_batch_norm=False):
     """`g_bn_scale`: whether the generator's batch norms learn a scale.
     `d_init`: the MLP discriminator's initialization, `unit` rows or the
     paper's `data`-dependent one. `d_width`: the 32x32 discriminator's
-    channels before its first stride (twice as many after it)."""
+    channels before its first stride (twice as many after it).
+    `sync_batch_norm`: the generators' batch norms take their statistics
+    over the replicas' global batch."""
     height, width, channels = image_shape
     if (height, width, channels) == (28, 28, 1):
-        return MlpGenerator(image_shape, n_z, g_bn_scale), MlpDiscriminator(
-            image_shape, num_class, init=d_init)
+        return (MlpGenerator(image_shape, n_z, g_bn_scale, sync_batch_norm),
+                MlpDiscriminator(image_shape, num_class, init=d_init))
     if (height, width) == (32, 32):
-        return (ConvGenerator(image_shape, n_z, g_bn_scale),
+        return (ConvGenerator(image_shape, n_z, g_bn_scale, sync_batch_norm),
                 ConvDiscriminator(image_shape, num_class, width=d_width))
     raise UserError(f"--model improved_gan: the paper's networks are for 28x28x1 "
                     f"and 32x32 images, not {tuple(image_shape)}; use --model "
@@ -67,7 +70,7 @@ class MlpDiscriminator(keras.Model):
         if init not in ("unit", "data"):
             raise ValueError(f"unknown initialization {init!r}")
         self.image_shape, self.num_class = tuple(image_shape), num_class
-        self.noise = GaussianNoise()
+        self.noise = noise_lib.NoiseTable()
         self.init = init
         self.hidden = [WeightNormDense(units, train_scale=False,
                                        init_stddev=self.INIT_STDDEV,
@@ -81,15 +84,18 @@ class MlpDiscriminator(keras.Model):
     def _unit_range(images):
         return (tf.reshape(tf.cast(images, tf.float32), [-1, 784]) + 1.0) / 2.0
 
-    def features_and_logits(self, images, training=False):
+    def features_and_logits(self, images, training=False, draws=None):
+        """`draws` (noise.Draws): where the training noise comes from."""
         x = self._unit_range(images)
         if training:
-            x = self.noise(x, self.INPUT_NOISE)
-        for layer in self.hidden:
+            if draws is None:
+                draws = _default_draws(x)
+            x = self.noise.gaussian(x, self.INPUT_NOISE, draws, 0)
+        for use, layer in enumerate(self.hidden, 1):
             features = tf.nn.relu(layer(x))
             x = features
             if training:
-                x = self.noise(x, self.HIDDEN_NOISE)
+                x = self.noise.gaussian(x, self.HIDDEN_NOISE, draws, use)
         # Feature matching uses the last hidden layer before its noise: the
         # noise would only add variance to the matched means.
         return features, self.out(x)
@@ -97,26 +103,36 @@ class MlpDiscriminator(keras.Model):
     def call(self, images, training=False):
         return self.features_and_logits(images, training)[1]
 
-    def initialize(self, images):
+    def initialize(self, images, draws=None):
         """With `init="data"`, the paper's data-dependent initialization: each
         layer's g and b standardize its pre-activations on `images`, with the
         training noise on (as the paper's code runs it); the hidden scales
         then stay fixed. With `unit` rows, nothing."""
         if self.init != "data":
             return
-        x = self.noise(self._unit_range(images), self.INPUT_NOISE)
-        for layer in self.hidden:
-            x = self.noise(tf.nn.relu(layer.initialize(x)), self.HIDDEN_NOISE)
+        x = self._unit_range(images)
+        if draws is None:
+            draws = _default_draws(x)
+        x = self.noise.gaussian(x, self.INPUT_NOISE, draws, 0)
+        for use, layer in enumerate(self.hidden, 1):
+            x = self.noise.gaussian(tf.nn.relu(layer.initialize(x)),
+                                    self.HIDDEN_NOISE, draws, use)
         self.out.initialize(x)
 
 
+def _default_draws(x):
+    """Draws for a batch used alone (seed 0, step 0): outside training."""
+    return noise_lib.Draws.whole(0, 0, tf.shape(x)[0])
+
+
 class MlpGenerator(keras.Model):
-    def __init__(self, image_shape, n_z, bn_scale=True, **kwargs):
+    def __init__(self, image_shape, n_z, bn_scale=True, sync=False, **kwargs):
         super().__init__(**kwargs)
         self.image_shape, self.n_z = tuple(image_shape), n_z
         self.dense = [keras.layers.Dense(500, use_bias=False) for _ in range(2)]
         self.norms = [keras.layers.BatchNormalization(epsilon=1e-5,
-                                                      scale=bn_scale)
+                                                      scale=bn_scale,
+                                                      synchronized=sync)
                       for _ in range(2)]
         track(self, "dense", self.dense)
         track(self, "norm", self.norms)
@@ -158,17 +174,20 @@ class ConvDiscriminator(keras.Model):
         self.convs = [WeightNormConv2D(f, k, s, p, train_scale=False,
                                        name=f"conv_{i}")
                       for i, (f, k, s, p) in enumerate(spec)]
-        self.dropouts = {0: keras.layers.Dropout(0.2),
-                         3: keras.layers.Dropout(0.5),
-                         6: keras.layers.Dropout(0.5)}
+        # Dropout rate before convolution `index`.
+        self.dropouts = {0: 0.2, 3: 0.5, 6: 0.5}
+        self.noise = noise_lib.NoiseTable()
         track(self, "conv", self.convs)
         self.out = WeightNormDense(num_class, name="logits")
 
-    def features_and_logits(self, images, training=False):
+    def features_and_logits(self, images, training=False, draws=None):
+        """`draws` (noise.Draws): where the dropout masks come from."""
         x = tf.cast(images, tf.float32)
+        if training and draws is None:
+            draws = _default_draws(x)
         for index, conv in enumerate(self.convs):
-            if index in self.dropouts:
-                x = self.dropouts[index](x, training=training)
+            if training and index in self.dropouts:
+                x = self.noise.dropout(x, self.dropouts[index], draws, index)
             x = tf.nn.leaky_relu(conv(x), alpha=0.2)
         features = tf.reduce_mean(x, axis=[1, 2])
         return features, self.out(features)
@@ -176,13 +195,15 @@ class ConvDiscriminator(keras.Model):
     def call(self, images, training=False):
         return self.features_and_logits(images, training)[1]
 
-    def initialize(self, images):
+    def initialize(self, images, draws=None):
         """The paper's data-dependent initialization, with dropout on;
         returns the initialized logits of `images`."""
         x = tf.cast(images, tf.float32)
+        if draws is None:
+            draws = _default_draws(x)
         for index, conv in enumerate(self.convs):
             if index in self.dropouts:
-                x = self.dropouts[index](x, training=True)
+                x = self.noise.dropout(x, self.dropouts[index], draws, index)
             x = tf.nn.leaky_relu(conv.initialize(x), alpha=0.2)
         return self.out.initialize(tf.reduce_mean(x, axis=[1, 2]),
                                    scale=self.OUT_INIT_SCALE)
@@ -199,19 +220,22 @@ class ConvGenerator(keras.Model):
     BN_EPSILON = 1e-6
     OUT_INIT_SCALE = 0.1
 
-    def __init__(self, image_shape, n_z, bn_scale=True, **kwargs):
+    def __init__(self, image_shape, n_z, bn_scale=True, sync=False,
+                 **kwargs):
         super().__init__(**kwargs)
         self.image_shape, self.n_z = tuple(image_shape), n_z
         normal = keras.initializers.RandomNormal(stddev=self.STDDEV)
         self.dense = keras.layers.Dense(4 * 4 * 512, use_bias=False,
                                         kernel_initializer=normal)
         self.norm0 = keras.layers.BatchNormalization(epsilon=self.BN_EPSILON,
-                                                     scale=bn_scale)
+                                                     scale=bn_scale,
+                                                     synchronized=sync)
         self.deconvs = [keras.layers.Conv2DTranspose(
             f, 5, 2, "same", use_bias=False, kernel_initializer=normal)
             for f in (256, 128)]
         self.norms = [keras.layers.BatchNormalization(epsilon=self.BN_EPSILON,
-                                                      scale=bn_scale)
+                                                      scale=bn_scale,
+                                                      synchronized=sync)
                       for _ in range(2)]
         track(self, "deconv", self.deconvs)
         track(self, "norm", self.norms)

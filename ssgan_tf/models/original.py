@@ -84,8 +84,9 @@ class Discriminator(keras.Model):
         self.reduce = keras.layers.Conv2D(max(1, last // 4), 1)
         self.classify = keras.layers.Conv2D(num_class + 1, 1)
 
-    def features_and_logits(self, images, training=False):
-        """(features [batch, last/4] for feature matching, logits)."""
+    def features_and_logits(self, images, training=False, draws=None):
+        """(features [batch, last/4] for feature matching, logits); `draws`
+        is unused: the network draws nothing at random."""
         x = images
         for block in self.blocks:
             x = block(x, training=training)

@@ -26,13 +26,13 @@ class Discriminator(keras.Model):
     WIDTHS = (64, 128, 256)
     DENSE = 256
 
-    def __init__(self, image_shape, num_class, **kwargs):
+    def __init__(self, image_shape, num_class, sync=False, **kwargs):
         super().__init__(**kwargs)
         self.image_shape, self.num_class = tuple(image_shape), num_class
         self.convs = [keras.layers.Conv2D(w, 3, 2, "same",
                                           kernel_initializer=_init())
                       for w in self.WIDTHS]
-        self.norms = [keras.layers.BatchNormalization(momentum=0.9)
+        self.norms = [keras.layers.BatchNormalization(momentum=0.9, synchronized=sync)
                       for _ in self.WIDTHS]
         track(self, "conv", self.convs)
         track(self, "norm", self.norms)
@@ -41,7 +41,8 @@ class Discriminator(keras.Model):
         self.classes = keras.layers.Dense(num_class, kernel_initializer=_init())
         self.real_fake = keras.layers.Dense(1, kernel_initializer=_init())
 
-    def features_and_logits(self, images, training=False):
+    def features_and_logits(self, images, training=False, draws=None):
+        """`draws` is unused: the network draws nothing at random."""
         x = tf.cast(images, tf.float32)
         for conv, norm in zip(self.convs, self.norms):
             x = tf.nn.leaky_relu(norm(conv(x), training=training), alpha=0.2)
@@ -55,18 +56,18 @@ class Discriminator(keras.Model):
 
 
 class Generator(keras.Model):
-    def __init__(self, image_shape, n_z, **kwargs):
+    def __init__(self, image_shape, n_z, sync=False, **kwargs):
         super().__init__(**kwargs)
         self.image_shape, self.n_z = tuple(image_shape), n_z
         height, width, channels = self.image_shape
         self.start = (math.ceil(height / 4), math.ceil(width / 4))
         self.dense = keras.layers.Dense(self.start[0] * self.start[1] * 128,
                                         kernel_initializer=_init())
-        self.norm0 = keras.layers.BatchNormalization(momentum=0.9)
+        self.norm0 = keras.layers.BatchNormalization(momentum=0.9, synchronized=sync)
         self.deconvs = [keras.layers.Conv2DTranspose(w, 4, 2, "same",
                                                      kernel_initializer=_init())
                         for w in (128, 64)]
-        self.norms = [keras.layers.BatchNormalization(momentum=0.9)
+        self.norms = [keras.layers.BatchNormalization(momentum=0.9, synchronized=sync)
                       for _ in range(2)]
         track(self, "deconv", self.deconvs)
         track(self, "norm", self.norms)

@@ -8,6 +8,7 @@ import tensorflow as tf
 
 from ssgan_tf import models, objectives
 from ssgan_tf.data import pipeline
+from ssgan_tf.models import noise as noise_lib
 from ssgan_tf.training import ema as ema_lib
 from ssgan_tf.training import optimizer as optimizer_lib
 
@@ -41,10 +42,12 @@ def build(config, strategy, image_shape, num_class) -> Built:
     """Models, optimizers, weight average and checkpoint, created and built
     inside `strategy.scope()` (slot variables must be mirrored too)."""
     with strategy.scope():
+        # One replica's statistics are the global batch's already.
+        sync = config.sync_batch_norm and strategy.num_replicas_in_sync > 1
         generator, discriminator = models.build(
             config.model, image_shape, num_class, config.n_z, config.norm_type,
-            config.deconv_type, config.sync_batch_norm, config.g_bn_scale,
-            config.d_init, config.d_width)
+            config.deconv_type, sync, config.g_bn_scale, config.d_init,
+            config.d_width)
         generator(tf.zeros([2, config.n_z]))
         discriminator(tf.zeros([2] + list(image_shape)))
         d_optimizer = optimizer_lib.build_optimizer(config,
@@ -83,20 +86,22 @@ def weight_average(config, discriminator, image_shape, num_class, step=None):
                                  step)
 
 
-def data_dependent_init(built: Built, images, labeled, n_z: int):
+def data_dependent_init(built: Built, images, labeled, n_z: int, seed: int):
     """Weight normalization's data-dependent initialization, for the networks
     that have one, on INIT_BATCH training images (the first of the labeled
     ones where the network's paper code took labeled images: `labeled` are
-    their indices) and fresh noise; the weight average then starts from the
-    initialized weights."""
+    their indices) and noise drawn from `seed`; the weight average then
+    starts from the initialized weights."""
     if getattr(built.discriminator, "init_from_labeled", False):
         images = np.asarray(images)[np.asarray(labeled)[:INIT_BATCH]]
     count = min(len(images), INIT_BATCH)
     with built.strategy.scope():
         if hasattr(built.discriminator, "initialize"):
-            built.discriminator.initialize(pipeline.scale_images(
-                np.asarray(images[:count])))
+            built.discriminator.initialize(
+                pipeline.scale_images(np.asarray(images[:count])),
+                draws=noise_lib.Draws.whole(seed, 0, count, noise_lib.INIT))
         if hasattr(built.generator, "initialize"):
-            built.generator.initialize(tf.random.uniform([count, n_z], -1, 1))
+            built.generator.initialize(tf.random.stateless_uniform(
+                [count, n_z], [seed, noise_lib.INIT], -1, 1, alg="philox"))
         if built.ema is not None:
             built.ema.copy()
