@@ -52,3 +52,75 @@ def test_eval_batches_cover_everything_once():
     images = np.zeros((7, 2, 2, 1), np.uint8)
     sizes = [len(b) for b in pipeline.eval_batches(images, 3)]
     assert sizes == [3, 3, 1]
+
+
+def pixels(batch, key):
+    return list(np.round((batch[key].numpy().ravel() + 1) * 127.5 / 20)
+                .astype(int))
+
+
+def test_a_stream_started_at_a_step_continues_where_that_step_is():
+    """The batches of a stream started at step t (a resumed run) are those
+    an uninterrupted stream gives from step t on: images, labels, every
+    unlabeled stream and the noise."""
+    images = np.arange(12, dtype=np.uint8).reshape(12, 1, 1, 1) * 20
+    labels = np.arange(12) % 3
+    labeled = np.array([0, 4, 8, 9])
+
+    def stream(start):
+        return pipeline.train_stream(images, labels, labeled, 3, seed=4,
+                                     noise_shape=(2, 5), second_unlabeled=True,
+                                     start_step=start)
+    uninterrupted = list(stream(0).take(9))
+    for start in (1, 4, 7):
+        for batch, expected in zip(stream(start).take(2),
+                                   uninterrupted[start:]):
+            assert set(batch) == set(expected)
+            for key in batch:
+                np.testing.assert_array_equal(batch[key], expected[key])
+
+
+def test_every_epoch_is_a_permutation_of_its_own():
+    images = np.arange(12, dtype=np.uint8).reshape(12, 1, 1, 1) * 20
+    labels = np.arange(12) % 3
+    batches = list(pipeline.train_stream(images, labels, np.arange(3), 4,
+                                         seed=0).take(9))
+    unlabeled = [pixels(b, "unlabeled") for b in batches]
+    epochs = [sum(unlabeled[i:i + 3], []) for i in (0, 3, 6)]
+    for epoch in epochs:
+        assert sorted(epoch) == list(range(12))
+    assert epochs[0] != epochs[1] != epochs[2]
+    # the labeled stream: 3 examples, an epoch every 3 rows
+    labeled = sum([pixels(b, "image") for b in batches], [])
+    for start in range(0, 36, 3):
+        assert sorted(labeled[start:start + 3]) == [0, 1, 2]
+
+
+def test_seeds_give_other_orders_and_noise():
+    images = np.arange(12, dtype=np.uint8).reshape(12, 1, 1, 1) * 20
+    labels = np.arange(12) % 3
+
+    def first(seed):
+        return next(iter(pipeline.train_stream(images, labels, None, 4, seed,
+                                               noise_shape=(1, 3))))
+    one, again, other = first(1), first(1), first(2)
+    np.testing.assert_array_equal(one["noise"], again["noise"])
+    assert pixels(one, "image") == pixels(again, "image")
+    assert not np.array_equal(one["noise"], other["noise"])
+    assert pixels(one, "image") != pixels(other, "image")
+
+
+def test_a_memory_mapped_dataset_is_gathered_by_index(tmp_path, monkeypatch):
+    """Arrays above the in-memory limit stay on disk: each batch is read from
+    the memory map, the same batches as from memory."""
+    images = np.arange(24, dtype=np.uint8).reshape(12, 1, 2, 1) * 10
+    labels = np.arange(12) % 3
+    path = tmp_path / "images.npy"
+    np.save(path, images)
+    mapped = np.load(path, mmap_mode="r")
+    in_memory = list(pipeline.train_stream(images, labels, None, 4, 3).take(4))
+    monkeypatch.setattr(pipeline, "IN_MEMORY_LIMIT_BYTES", 1)
+    from_disk = list(pipeline.train_stream(mapped, labels, None, 4, 3).take(4))
+    for a, b in zip(in_memory, from_disk):
+        np.testing.assert_array_equal(a["image"], b["image"])
+        np.testing.assert_array_equal(a["label"], b["label"])

@@ -3,7 +3,14 @@
 The arrays are loaded once (format.load_dataset) and fed to tf.data; images are
 scaled from uint8 to [-1, 1] as the original did, after batching so the
 conversion is one vectorized op per batch. Arrays larger than
-`IN_MEMORY_LIMIT_BYTES` stay memory-mapped and are streamed block by block.
+`IN_MEMORY_LIMIT_BYTES` stay memory-mapped: each batch is gathered from the
+map by index.
+
+Order is a function, not a state: the examples of stream s in epoch e come in
+a permutation drawn from (run seed, s, e), and training step t
+takes rows [t * batch, (t + 1) * batch) of the stream's endless sequence of
+epochs. So a stream started at step t (a resumed run) continues exactly where
+an uninterrupted one would be.
 """
 
 from typing import Optional
@@ -13,8 +20,9 @@ import tensorflow as tf
 
 
 IN_MEMORY_LIMIT_BYTES = 2 << 30
-_STREAM_BLOCK = 4096
-_SHUFFLE_BUFFER = 10000
+# The streams' numbers in the permutation seeds.
+LABELED_STREAM, UNLABELED_STREAM, SECOND_UNLABELED_STREAM = 0, 1, 2
+ENDLESS = 2**62
 
 
 def scale_images(images):
@@ -31,33 +39,57 @@ def _in_memory(images):
     return tf.convert_to_tensor(np.asarray(images))
 
 
-def _examples(images, labels, seed):
-    """An endless shuffled stream of (image uint8, label int32)."""
-    labels = np.asarray(labels, np.int32)
-    images = _in_memory(images)
-    if isinstance(images, tf.Tensor):
-        data = tf.data.Dataset.from_tensor_slices((images, labels))
-        return data.shuffle(len(labels), seed=seed,
-                            reshuffle_each_iteration=True).repeat()
+def permutation(seed: int, stream: int, epoch, count: int):
+    """The order of `count` examples in one epoch of a stream: a Philox draw
+    keyed by (seed, stream, epoch), sorted."""
+    key = tf.random.experimental.stateless_fold_in(
+        tf.constant([seed, stream], tf.int64), epoch, alg="philox")
+    return tf.argsort(tf.random.stateless_uniform(
+        [count], key, minval=None, maxval=None, dtype=tf.int64,
+        alg="philox"), stable=True)
 
-    def blocks():  # larger than memory: contiguous blocks in shuffled order
-        rng = np.random.RandomState(seed)
-        starts = np.arange(0, len(labels), _STREAM_BLOCK)
-        while True:
-            for start in rng.permutation(starts):
-                stop = start + _STREAM_BLOCK
-                yield np.asarray(images[start:stop]), labels[start:stop]
-    spec = (tf.TensorSpec((None,) + images.shape[1:], tf.uint8),
-            tf.TensorSpec((None,), tf.int32))
-    data = tf.data.Dataset.from_generator(blocks, output_signature=spec)
-    return data.unbatch().shuffle(_SHUFFLE_BUFFER, seed=seed)
+
+def stream_order(seed: int, stream: int, count: int, batch_size: int,
+                 start_step: int = 0) -> tf.data.Dataset:
+    """Batches of indices (int64 [batch]) of a stream's endless sequence of
+    epochs, from the batch of training step `start_step` on."""
+    first_epoch, offset = divmod(start_step * batch_size, count)
+
+    def epoch_examples(epoch):
+        skip = tf.where(tf.equal(epoch, first_epoch),
+                        tf.constant(offset, tf.int64), tf.constant(0, tf.int64))
+        order = tf.cast(permutation(seed, stream, epoch, count), tf.int64)
+        return tf.data.Dataset.from_tensor_slices(order[skip:])
+
+    return tf.data.Dataset.range(first_epoch, ENDLESS).flat_map(
+        epoch_examples).batch(batch_size)
+
+
+def _gatherer(images):
+    """`gather(indices)`: the uint8 images at `indices`, from a tensor or,
+    for a memory map, read in sorted order (one pass over the file)."""
+    if isinstance(images, tf.Tensor):
+        return lambda indices: tf.gather(images, indices)
+    shape = list(images.shape[1:])
+
+    def read(indices):
+        order = np.argsort(indices, kind="stable")
+        batch = np.empty((len(indices),) + tuple(shape), np.uint8)
+        batch[order] = images[indices[order]]
+        return batch
+
+    def gather(indices):
+        batch = tf.numpy_function(read, [indices], tf.uint8, stateful=False)
+        return tf.ensure_shape(batch, [None] + shape)
+    return gather
 
 
 def train_stream(images, labels, labeled_indices: Optional[np.ndarray],
                  batch_size: int, seed: int, noise_shape=None,
-                 second_unlabeled: bool = False) -> tf.data.Dataset:
+                 second_unlabeled: bool = False,
+                 start_step: int = 0) -> tf.data.Dataset:
     """Endless global batches {"image", "label", "unlabeled"[, "unlabeled_g"]
-    [, "noise"]}.
+    [, "noise"]}, the first for training step `start_step`.
 
     `image`/`label` come from the labeled examples (repeated as often as the
     unlabeled stream needs); `unlabeled` from every training image, labels
@@ -66,46 +98,45 @@ def train_stream(images, labels, labeled_indices: Optional[np.ndarray],
     order of its own (the paper's second unlabeled stream, for the
     generator's feature matching).
     `noise_shape` (passes, n_z) adds the generator's uniform noise in [-1, 1],
-    [batch, passes, n_z], drawn statelessly from (seed, batch number): the
-    noise then travels with the examples, so splitting a batch across replicas
-    or workers changes nothing.
+    [batch, passes, n_z], drawn statelessly from (seed, step): the noise
+    then travels with the examples, so splitting a batch across replicas or
+    workers changes nothing. (passes 0: no noise.)
     """
-    all_labeled = labeled_indices is None or len(labeled_indices) == len(labels)
-    no_labels = np.zeros(len(labels), np.int32)
-    everything = _in_memory(images)
-    if all_labeled:
-        labeled = _examples(everything, labels, seed).batch(
-            batch_size, drop_remainder=True)
-        data = labeled.map(lambda x, y: {"image": scale_images(x), "label": y,
-                                         "unlabeled": scale_images(x)})
-    else:
-        labeled = _examples(np.asarray(images[labeled_indices]),
-                            np.asarray(labels)[labeled_indices], seed)
-        unlabeled = _examples(everything, no_labels, seed + 1)
-        data = tf.data.Dataset.zip((
-            labeled.batch(batch_size, drop_remainder=True),
-            unlabeled.batch(batch_size, drop_remainder=True)))
-        data = data.map(lambda lab, unl: {"image": scale_images(lab[0]),
-                                          "label": lab[1],
-                                          "unlabeled": scale_images(unl[0])})
+    labels = np.asarray(labels, np.int32)
+    count = len(labels)
+    all_labeled = labeled_indices is None or len(labeled_indices) == count
+    gather = _gatherer(_in_memory(images))
+    label_table = tf.constant(labels)
+    labeled = tf.constant(np.arange(count) if all_labeled
+                          else np.asarray(labeled_indices), tf.int64)
+    streams = {"step": tf.data.Dataset.range(start_step, ENDLESS),
+               "labeled": stream_order(seed, LABELED_STREAM,
+                                       int(labeled.shape[0]), batch_size,
+                                       start_step)}
+    if not all_labeled:
+        streams["unlabeled"] = stream_order(seed, UNLABELED_STREAM, count,
+                                            batch_size, start_step)
     if second_unlabeled:
-        second = _examples(everything, no_labels, seed + 2).batch(
-            batch_size, drop_remainder=True)
+        streams["unlabeled_g"] = stream_order(
+            seed, SECOND_UNLABELED_STREAM, count, batch_size, start_step)
 
-        def add_second(batch, unl):
-            return dict(batch, unlabeled_g=scale_images(unl[0]))
-        data = tf.data.Dataset.zip((data, second)).map(add_second)
-    if noise_shape is not None:
-        shape = [batch_size] + list(noise_shape)
-
-        def add_noise(index, batch):
-            batch = dict(batch)
+    def batch_of(order):
+        chosen = tf.gather(labeled, order["labeled"])
+        batch = {"image": scale_images(gather(chosen)),
+                 "label": tf.gather(label_table, chosen)}
+        batch["unlabeled"] = scale_images(gather(order["unlabeled"])) \
+            if "unlabeled" in order else batch["image"]
+        if "unlabeled_g" in order:
+            batch["unlabeled_g"] = scale_images(gather(order["unlabeled_g"]))
+        if noise_shape is not None and noise_shape[0] > 0:
             batch["noise"] = tf.random.stateless_uniform(
-                shape, seed=tf.stack([tf.cast(seed, tf.int64), index]),
+                [batch_size] + list(noise_shape),
+                seed=tf.stack([tf.constant(seed, tf.int64), order["step"]]),
                 minval=-1.0, maxval=1.0)
-            return batch
-        data = data.enumerate().map(add_noise)
-    return data
+        return batch
+
+    return tf.data.Dataset.zip(streams).map(
+        batch_of, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
 
 
 def distributed_stream(strategy, make_global_stream, global_batch: int):
