@@ -101,6 +101,30 @@ def resolve_checkpoint(path: str, flag: str = "--checkpoint", log=print):
                     f"({'; '.join(problems[:3])})")
 
 
+def step_of(prefix: str) -> int:
+    """The step of a `model-<step>` prefix."""
+    return int(prefix.rsplit("-", 1)[1])
+
+
+def newer_checkpoints(run_dir: str, prefix: str) -> List[str]:
+    """The folder's checkpoints after `prefix` that read back: a resume from
+    `prefix` would leave them as the folder's newest."""
+    step = step_of(prefix)
+    return [other for other_step, other in checkpoints(run_dir)
+            if other_step > step and damage(other) is None]
+
+
+def copy_checkpoint(prefix: str, run_dir: str) -> str:
+    """Copies checkpoint `prefix` (its index and data files) into `run_dir`;
+    returns the copy's prefix."""
+    target = os.path.join(run_dir, os.path.basename(prefix))
+    for path in glob.glob(glob.escape(prefix) + ".*"):
+        name = os.path.basename(path)
+        if name == os.path.basename(prefix) + ".index" or ".data-" in name:
+            files.copy_file(path, os.path.join(run_dir, name))
+    return target
+
+
 def state_damage(run_dir: str) -> Optional[str]:
     """What is wrong with the folder's `checkpoint` state file, or None."""
     if not os.path.exists(os.path.join(run_dir, STATE_FILE)):

@@ -31,6 +31,11 @@ def _detail(default, help_text, choices=None):
         "help": help_text, "choices": choices, "flag": False})
 
 
+# The settings that define what a run trains: a resume keeps the run's, and
+# one given differently is an error.
+RUN_SETTINGS = ("dataset", "max_sample", "num_labeled", "labeled_ids", "seed",
+                "model", "preset")
+
 # Settings earlier versions had; a run folder's config.json may still name
 # them. Each with why it went, for the one line that says it is ignored.
 REMOVED_FIELDS = {
@@ -156,8 +161,11 @@ class Config:
     strategy: str = _field("auto", "tf.distribute strategy: auto = mirrored over "
                            "all GPUs if any, else the default strategy.",
                            ["auto", "mirrored", "one_device", "multi_worker"])
-    sync_batch_norm: bool = _field(False, "Synchronize batch-norm statistics "
-                                   "across replicas.")
+    sync_batch_norm: bool = _field(True, "With several replicas, batch norms "
+                                   "take their statistics over the global "
+                                   "batch, so k replicas compute one device's "
+                                   "update; --nosync_batch_norm: each over "
+                                   "its replica's share (less communication).")
     mixed_precision: bool = _field(False, "mixed_float16 compute with loss "
                                    "scaling; variables, losses and softmax stay "
                                    "float32.")
@@ -252,14 +260,15 @@ def define_flags(flags_module, skip=()):
             flags_module.DEFINE_string(field.name, default, help_text)
 
 
-def from_flags(flag_values, skip=(), saved=None) -> Config:
+def from_flags(flag_values, skip=(), saved=None, source="the run") -> Config:
     """The Config of parsed flags.
 
     Each field comes from, in order of precedence: its flag when given on the
     command line; the preset's value when --preset is given (or, resuming,
     given again now); `saved`, the settings of the run being resumed (its
     config.json); the flag's default. `saved` keys that are not fields
-    (written by another version) are ignored.
+    (written by another version) are ignored; a run-defining setting given
+    with another value than `saved`'s is an error naming `source`.
     """
     values, explicit = {}, set()
     for field in dataclasses.fields(Config):
@@ -271,9 +280,7 @@ def from_flags(flag_values, skip=(), saved=None) -> Config:
         values[field.name] = flag_values[field.name].value
         if flag_values[field.name].present:
             explicit.add(field.name)
-    for name, value in (saved or {}).items():
-        if name in values and name not in explicit:
-            values[name] = value
+    values = merge_saved(values, explicit, saved or {}, source)
     preset = values.get("preset")
     # A resumed run's settings already hold its preset's values, and the
     # flags it overrode them with: its preset applies again only when given.
@@ -283,6 +290,37 @@ def from_flags(flag_values, skip=(), saved=None) -> Config:
                 values[name] = value
     if values.get("norm_type") == "None":  # the original's spelling
         values["norm_type"] = "none"
+    if "max_training_steps" in explicit and "epochs" not in explicit:
+        values["epochs"] = 0  # a length given in steps replaces one in epochs
+    return Config(**values)
+
+
+def merge_saved(values: Dict[str, Any], explicit, saved: Dict[str, Any],
+                source: str = "the run") -> Dict[str, Any]:
+    """`values` (Config fields) with the resumed run's `saved` settings in
+    every field not in `explicit` (given now). A run-defining setting
+    (RUN_SETTINGS) given with another value than the run's is an error;
+    `source` names the run in it."""
+    for name in RUN_SETTINGS:
+        if name in explicit and name in saved and values[name] != saved[name]:
+            raise UserError(f"--{name} {values[name]}: {source} was trained "
+                            f"with --{name} {saved[name]}, which a resume "
+                            f"keeps; leave --{name} out, or start a new run")
+    merged = dict(values)
+    for name, value in saved.items():
+        if name in merged and name not in explicit:
+            merged[name] = value
+    return merged
+
+
+def resumed(config: Config, saved: Dict[str, Any],
+            source: str = "the run") -> Config:
+    """A Config built in Python (`checkpoint=` set) merged with the resumed
+    run's `saved` settings as trainer.py merges its flags: the fields that
+    differ from their defaults count as given."""
+    explicit = {field.name for field in dataclasses.fields(Config)
+                if getattr(config, field.name) != field.default}
+    values = merge_saved(dataclasses.asdict(config), explicit, saved, source)
     if "max_training_steps" in explicit and "epochs" not in explicit:
         values["epochs"] = 0  # a length given in steps replaces one in epochs
     return Config(**values)

@@ -8,6 +8,7 @@ leaves the previous file (or none), never a truncated one.
 import contextlib
 import json
 import os
+import shutil
 import tempfile
 
 from ssgan_tf.errors import UserError
@@ -55,3 +56,9 @@ def write_json(path: str, value, **kwargs):
 
 def write_lines(path: str, lines):
     write_text(path, "".join(f"{line}\n" for line in lines))
+
+
+def copy_file(source: str, path: str):
+    """Copies `source` to `path`, whole or not at all."""
+    with atomic_path(path) as tmp:
+        shutil.copyfile(source, tmp)

@@ -118,13 +118,13 @@ def test_a_damaged_state_file_loses_nothing(run_copy, state):
                      "--watch_timeout", "1")
     assert_one_line_error(result, "--watch", "checkpoint is damaged")
     assert folder_hashes(run) == before
-    # an explicit prefix, and a resume of the folder
-    result = run_cli("trainer.py", "--checkpoint", f"{run}/model-20",
-                     "--max_training_steps", "22", *SMALL_RUN)
+    # a resume of the folder sets the state file aside and writes a new one
+    result = run_cli("trainer.py", "--checkpoint", run,
+                     "--max_training_steps", "32", *SMALL_RUN)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "moved to checkpoint.damaged" in result.stdout
     assert os.path.isfile(f"{run}/checkpoint.damaged")
-    assert tf.train.latest_checkpoint(run).endswith("model-22")
+    assert tf.train.latest_checkpoint(run).endswith("model-32")
 
 
 def test_no_readable_checkpoint_is_one_error_and_nothing_changes(run_copy):

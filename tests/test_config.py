@@ -80,9 +80,15 @@ def test_a_resume_takes_the_saved_settings_and_the_flags_given_now():
     # the saved preset is not applied again over what the run overrode ...
     assert resumed.max_training_steps == 180000
     # ... unless --preset is given again; explicit flags still win
-    again = parse("--preset", "mnist_100", "--seed", "8", saved=saved)
-    assert (again.max_training_steps, again.seed) == (60000, 8)
-    assert again.dataset_dir == "/data"
+    again = parse("--preset", "mnist_100", "--learning_rate_d", "0.01",
+                  saved=saved)
+    assert (again.max_training_steps, again.learning_rate_d) == (60000, 0.01)
+    assert again.dataset_dir == "/data" and again.seed == 7
+    # except those that define the run: the resume keeps the run's
+    with pytest.raises(UserError, match="--seed 8: the run was trained with "
+                                        "--seed 7"):
+        parse("--seed", "8", saved=saved)
+    assert parse("--seed", "7", saved=saved).seed == 7
     # fields a saved config lacks keep their defaults
     assert parse(saved={"seed": 5}).batch_size == parse().batch_size
 

@@ -185,11 +185,11 @@ def test_bad_checkpoint_path(tmp_path):
 
 def test_checkpoint_for_another_shape(trained, tmp_path):
     _, run_dir, _ = trained
-    write_tiny_dataset(tmp_path / "data", name="other", shape=(16, 16, 3))
-    result = run_cli("trainer.py", "--dataset", "other", "--dataset_dir",
-                     str(tmp_path / "data"), "--checkpoint", run_dir,
-                     "--batch_size", "8")
-    assert_one_line_error(result, "image shape", "other")
+    # the run's dataset, replaced by images of another shape (the same ids)
+    write_tiny_dataset(tmp_path / "data", shape=(16, 16, 3), count=64)
+    result = run_cli("trainer.py", "--dataset_dir", str(tmp_path / "data"),
+                     "--checkpoint", run_dir)
+    assert_one_line_error(result, "image shape", "tiny")
 
 
 def test_missing_dataset_and_bad_flag_values(tmp_path):

@@ -14,12 +14,14 @@ config_lib.define_flags(flags)
 def main(argv):
     if len(argv) > 1:
         raise UserError(f"unexpected arguments: {' '.join(argv[1:])}")
-    saved = None
+    saved, source = None, "the run"
     if FLAGS.checkpoint:  # a resume continues with the run's own settings
         saved = ckpt_lib.resume_settings(FLAGS.checkpoint, given=[
             f"--{name}" for name in config_lib.flag_names()
             if FLAGS[name].present and name != "checkpoint"])
-    training.run(config_lib.from_flags(FLAGS, saved=saved))
+        source = ckpt_lib.run_folder_of(FLAGS.checkpoint)
+    training.run(config_lib.from_flags(FLAGS, saved=saved, source=source),
+                 resume_merged=True)
 
 
 KEY_FLAGS = ("preset", "dataset", "dataset_dir", "checkpoint", "train_dir",

@@ -9,13 +9,25 @@ from ssgan_tf.data import format as data_format
 from ssgan_tf.errors import UserError
 
 
+# A run folder's record of its split: the ids it trains and tests on.
+RUN_SPLIT_FILES = {"train": "train_ids.txt", "test": "test_ids.txt"}
+
+
 def train_and_test(dataset_dir: str, name: str, max_sample: int = 0,
-                   batch_size: int = 1) -> Tuple[data_format.ArrayDataset,
-                                                 data_format.ArrayDataset]:
+                   batch_size: int = 1, run_dir: Optional[str] = None
+                   ) -> Tuple[data_format.ArrayDataset,
+                              data_format.ArrayDataset]:
     """(train, test) of a dataset; train limited to its first `max_sample`
     examples (0: all) and at least one batch long. Unlabeled examples are
-    all training examples, whichever split lists them: test has labels."""
+    all training examples, whichever split lists them: test has labels.
+
+    With `run_dir`, a run folder that recorded its split (RUN_SPLIT_FILES),
+    the split is the run's: the dataset must still hold every one of its
+    ids."""
     dataset = data_format.load_dataset(dataset_dir, name)
+    recorded = run_split(dataset, run_dir) if run_dir else None
+    if recorded is not None:
+        return recorded
     path = data_format.dataset_path(dataset_dir, name)
     splits = data_format.split_ids(path, dataset.ids)
     if dataset.num_unlabeled:
@@ -34,6 +46,27 @@ def train_and_test(dataset_dir: str, name: str, max_sample: int = 0,
         raise UserError(f"--batch_size {batch_size}: the training split of "
                         f"{name} has only {len(train)} examples")
     return train, test
+
+
+def run_split(dataset: data_format.ArrayDataset, run_dir: str):
+    """(train, test) by the ids `run_dir` recorded, or None if it recorded
+    none (a run of an earlier version)."""
+    paths = {split: os.path.join(run_dir, file_name)
+             for split, file_name in RUN_SPLIT_FILES.items()}
+    if not all(os.path.isfile(path) for path in paths.values()):
+        return None
+    position = {example_id: i for i, example_id in enumerate(dataset.ids)}
+    selected = []
+    for split in ("train", "test"):
+        wanted = data_format.read_ids(paths[split])
+        missing = [i for i in wanted if i not in position]
+        if missing:
+            raise UserError(
+                f"{paths[split]}: {len(missing)} of the run's {split} ids are "
+                f"no longer in dataset '{dataset.name}' (e.g. {missing[0]!r}); "
+                f"the run can only continue on the data it started with")
+        selected.append(dataset.take([position[i] for i in wanted]))
+    return tuple(selected)
 
 
 def choose_labeled(labels: np.ndarray, num_labeled: int, num_class: int,
@@ -69,22 +102,24 @@ def choose_labeled(labels: np.ndarray, num_labeled: int, num_class: int,
 
 
 def labeled_indices(train: data_format.ArrayDataset, num_labeled: int,
-                    seed: int, labeled_ids_file: Optional[str] = None
-                    ) -> np.ndarray:
+                    seed: int, labeled_ids_file: Optional[str] = None,
+                    source: Optional[str] = None) -> np.ndarray:
     """The labeled subset of `train`, as sorted indices: the ids listed in
-    `labeled_ids_file`, else a class-balanced draw of `num_labeled`."""
+    `labeled_ids_file` (`source` names it in errors; default: the
+    --labeled_ids flag), else a class-balanced draw of `num_labeled`."""
     if not labeled_ids_file:
         return choose_labeled(train.labels, num_labeled, train.num_class, seed)
+    source = source or f"--labeled_ids {labeled_ids_file}"
     wanted = data_format.read_ids(labeled_ids_file)
     position = {example_id: i for i, example_id in enumerate(train.ids)}
     unknown = [i for i in wanted if i not in position]
     if unknown:
-        raise UserError(f"--labeled_ids {labeled_ids_file}: {len(unknown)} "
+        raise UserError(f"{source}: {len(unknown)} "
                         f"id(s) not in the training split, e.g. "
                         f"{unknown[0]!r}")
     without = [i for i in wanted
                if train.labels[position[i]] == data_format.UNLABELED]
     if without:
-        raise UserError(f"--labeled_ids {labeled_ids_file}: {len(without)} "
+        raise UserError(f"{source}: {len(without)} "
                         f"id(s) have no label, e.g. {without[0]!r}")
     return np.sort(np.asarray([position[i] for i in wanted], np.int64))

@@ -12,8 +12,8 @@ import time
 import numpy as np
 import tensorflow as tf
 
-from ssgan_tf import checkpoint as ckpt_lib, distribute, evaluate, files, plots
-from ssgan_tf import run_folder
+from ssgan_tf import checkpoint as ckpt_lib, config as config_lib, distribute
+from ssgan_tf import evaluate, files, plots, run_folder
 from ssgan_tf.data import format as data_format, pipeline, splits
 from ssgan_tf.errors import UserError
 from ssgan_tf.training import build as build_lib
@@ -51,23 +51,38 @@ def data_info(train, test, config):
             "num_test": len(test), "model": config.model}
 
 
-def run(config, log=print):
+def run(config, log=print, resume_merged=False):
     """Trains one run. Returns a dict: run_dir, step, test_accuracy,
-    checkpoint, history."""
+    checkpoint, history.
+
+    With `config.checkpoint` the run resumes: with the run's settings
+    (merged into `config` as trainer.py merges its flags, unless
+    `resume_merged` says that was done), its split and its labeled
+    examples. Resuming from a checkpoint older than the folder's newest
+    continues in a new run folder beside it."""
+    source_dir, restore_from = None, None
+    if config.checkpoint:
+        source_dir, restore_from = ckpt_lib.resolve_checkpoint(
+            config.checkpoint, log=log)
+        if not resume_merged:
+            saved = ckpt_lib.resume_settings(config.checkpoint, log=log)
+            if saved is not None:
+                config = config_lib.resumed(config, saved, source_dir)
     strategy = distribute.make_strategy(config.strategy)
     distribute.per_replica_batch(config.batch_size, strategy)
     train, test = splits.train_and_test(config.dataset_dir, config.dataset,
-                                        config.max_sample, config.batch_size)
-    labeled = splits.labeled_indices(train, config.num_labeled, config.seed,
-                                     config.labeled_ids)
+                                        config.max_sample, config.batch_size,
+                                        run_dir=source_dir)
+    labeled = _labeled(config, train, source_dir)
     config = config.for_data(len(train))  # lengths in epochs become steps
-    run_dir, restore_from = None, None
-    if config.checkpoint:
-        run_dir, restore_from = ckpt_lib.resolve_checkpoint(config.checkpoint,
-                                                            log=log)
-        ckpt_lib.check_compatible(ckpt_lib.read_run_info(run_dir),
+    run_dir, branch_of = source_dir, None
+    if restore_from:
+        ckpt_lib.check_compatible(ckpt_lib.read_run_info(source_dir),
                                   data_info(train, test, config), restore_from,
                                   config.dataset)
+        newer = ckpt_lib.newer_checkpoints(source_dir, restore_from)
+        if newer:  # continuing here would leave them as the newest
+            run_dir, branch_of = None, newer[-1]
     chief = distribute.is_chief(strategy)
     keras.utils.set_random_seed(config.seed)
     if config.mixed_precision:
@@ -81,7 +96,20 @@ def run(config, log=print):
                 ckpt_lib.restore(built.checkpoint, restore_from)
         # Nothing is written before this point: every check above can fail.
         new = run_dir is None
-        if new:
+        if branch_of:
+            name = f"{os.path.basename(os.path.normpath(source_dir))}" \
+                   f"-from-{built.step}"
+            run_dir = os.path.join(os.path.dirname(os.path.normpath(
+                source_dir)), name)
+            if chief:
+                run_dir = run_folder.create(os.path.dirname(run_dir), name,
+                                            explicit=False)
+                ckpt_lib.copy_checkpoint(restore_from, run_dir)
+                _copy_fixed_noise(source_dir, run_dir)
+            log(f"{restore_from} is older than the folder's newest "
+                f"({os.path.basename(branch_of)}): continuing in {run_dir}, "
+                f"with the run's settings, split and labels")
+        elif new:
             name = config.run_name or run_folder.default_name(config)
             run_dir = os.path.join(config.train_dir, name)
             if chief:
@@ -95,14 +123,32 @@ def run(config, log=print):
             log(f"resumed from {restore_from} at step {built.step}")
         else:
             build_lib.data_dependent_init(built, train.images, labeled,
-                                          config.n_z)
-        data = RunData(train, test, labeled, run_dir, restore_from, chief, new)
+                                          config.n_z, config.seed)
+        data = RunData(train, test, labeled, run_dir, restore_from, chief,
+                       new or bool(branch_of))
         return _train(config, data, built, log)
     finally:
         if lock is not None:
             lock.release()
         if config.mixed_precision:
             keras.mixed_precision.set_global_policy("float32")
+
+
+def _labeled(config, train, run_dir):
+    """The labeled examples: those the resumed run recorded, else the
+    --labeled_ids file's, else a draw of --num_labeled by --seed."""
+    recorded = os.path.join(run_dir, LABELED_IDS_FILE) if run_dir else None
+    if recorded and os.path.isfile(recorded):
+        return splits.labeled_indices(train, 0, config.seed, recorded,
+                                      source=recorded)
+    return splits.labeled_indices(train, config.num_labeled, config.seed,
+                                  config.labeled_ids)
+
+
+def _copy_fixed_noise(source_dir, run_dir):
+    path = os.path.join(source_dir, FIXED_NOISE_FILE)
+    if os.path.isfile(path):
+        files.copy_file(path, os.path.join(run_dir, FIXED_NOISE_FILE))
 
 
 def _next_event(step, config, last):
@@ -125,6 +171,10 @@ def _write_run_files(config, data, strategy):
                      strategy.num_replicas_in_sync}})
     files.write_lines(os.path.join(data.run_dir, LABELED_IDS_FILE),
                       [data.train.ids[i] for i in data.labeled])
+    for split, dataset in (("train", data.train), ("test", data.test)):
+        files.write_lines(os.path.join(data.run_dir,
+                                       splits.RUN_SPLIT_FILES[split]),
+                          dataset.ids)
 
 
 def _fixed_noise(config, data, log):
@@ -171,7 +221,8 @@ def _train(config, data, built, log):
     def global_stream():
         return pipeline.train_stream(train.images, train.labels, labeled,
                                      config.batch_size, config.seed,
-                                     noise_shape, second_unlabeled)
+                                     noise_shape, second_unlabeled,
+                                     start_step=built.step)
     iterator = iter(pipeline.distributed_stream(strategy, global_stream,
                                                 config.batch_size))
     trainer = step_lib.TrainStep(config, strategy, built.generator,
@@ -179,6 +230,9 @@ def _train(config, data, built, log):
                                  built.d_optimizer, built.objective,
                                  train.num_class, data.semi_supervised,
                                  built.ema)
+    if config.jit_compile and not trainer.jit_compiled:
+        log(f"--jit_compile: XLA compiles the step of one replica only; the "
+            f"{strategy.num_replicas_in_sync} replicas' step runs without it")
     if built.step == 0:
         log(f"training {config.model} on {config.dataset}: {len(train)} train "
             f"({len(data.labeled)} labeled, {train.num_unlabeled} "
