@@ -15,8 +15,8 @@ from typing import Any, Dict, Optional
 from ssgan_tf.errors import UserError
 from ssgan_tf.presets import PRESETS
 
-# The largest --seed: numpy's generators take seeds below 2**32, and the data
-# streams also use seed + 1 and seed + 2.
+# The largest --seed: numpy's generators take seeds below 2**32 (the labeled
+# draw), TensorFlow's stateless ones int64 keys.
 MAX_SEED = 2**31 - 1
 
 
@@ -73,9 +73,13 @@ class Config:
                                      "name with a timestamp. Give every worker "
                                      "of a --strategy multi_worker run the same.")
     checkpoint: Optional[str] = _field(None, "Resume from a `model-<step>` "
-                                       "prefix or a run folder (its latest).")
-    seed: int = _field(123, "Seed of the labeled subset, the noise and the "
-                       "initial weights (0 to 2**31 - 1).")
+                                       "prefix or a run folder (its latest); "
+                                       "from one older than the folder's "
+                                       "newest, in a new folder "
+                                       "<run>-from-<step>.")
+    seed: int = _field(123, "Seed of the labeled subset, the data order, "
+                       "every random draw and the initial weights (0 to "
+                       "2**31 - 1).")
     # --- model
     model: str = _field("original", "Networks: the original repository's, the "
                         "Improved-GAN paper's, or Odena's SGAN.",
