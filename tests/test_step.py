@@ -83,6 +83,18 @@ def test_improved_gan_discriminators_are_batch_independent_original_is_not():
     assert not getattr(sgan, "batch_independent", False)
 
 
+def mnist_batch():
+    """A semi-supervised batch of 6 random MNIST-shaped images, 8 noise
+    values, 2 passes."""
+    rng = np.random.RandomState(0)
+    return {"image": tf.constant(rng.uniform(-1, 1, (6, 28, 28, 1)),
+                                 tf.float32),
+            "label": tf.constant(rng.randint(0, 10, 6), tf.int32),
+            "unlabeled": tf.constant(rng.uniform(-1, 1, (6, 28, 28, 1)),
+                                     tf.float32),
+            "noise": tf.constant(rng.uniform(-1, 1, (6, 2, 8)), tf.float32)}
+
+
 def test_step_reports_the_generator_loss():
     config = Config(batch_size=6, model="improved_gan", d_loss="improved_gan",
                     g_loss="feature_matching", n_z=8)
@@ -92,13 +104,7 @@ def test_step_reports_the_generator_loss():
     g_opt = optimizer_lib.build_optimizer(config, 1e-3)
     d_opt = optimizer_lib.build_optimizer(config, 1e-3)
     trainer = train_step(config, generator, discriminator, g_opt, d_opt, 10)
-    rng = np.random.RandomState(0)
-    batch = {"image": tf.constant(rng.uniform(-1, 1, (6, 28, 28, 1)),
-                                  tf.float32),
-             "label": tf.constant(rng.randint(0, 10, 6), tf.int32),
-             "unlabeled": tf.constant(rng.uniform(-1, 1, (6, 28, 28, 1)),
-                                      tf.float32),
-             "noise": tf.constant(rng.uniform(-1, 1, (6, 2, 8)), tf.float32)}
+    batch = mnist_batch()
     g_before = [v.numpy() for v in generator.trainable_variables]
     metrics = trainer.replica_step(batch, *COUNTS)
     # The feature-matching loss of random images against the generator's is
@@ -347,13 +353,7 @@ def built_mlp_step(config):
 def test_the_xla_step_computes_the_plain_step():
     config = Config(batch_size=6, model="improved_gan", d_loss="improved_gan",
                     g_loss="feature_matching", n_z=8)
-    rng = np.random.RandomState(0)
-    batch = {"image": tf.constant(rng.uniform(-1, 1, (6, 28, 28, 1)),
-                                  tf.float32),
-             "label": tf.constant(rng.randint(0, 10, 6), tf.int32),
-             "unlabeled": tf.constant(rng.uniform(-1, 1, (6, 28, 28, 1)),
-                                      tf.float32),
-             "noise": tf.constant(rng.uniform(-1, 1, (6, 2, 8)), tf.float32)}
+    batch = mnist_batch()
     weights, metrics = {}, {}
     for jit in (False, True):
         discriminator, trainer = built_mlp_step(config.replace(
