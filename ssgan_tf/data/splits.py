@@ -55,18 +55,9 @@ def run_split(dataset: data_format.ArrayDataset, run_dir: str):
              for split, file_name in RUN_SPLIT_FILES.items()}
     if not all(os.path.isfile(path) for path in paths.values()):
         return None
-    position = {example_id: i for i, example_id in enumerate(dataset.ids)}
-    selected = []
-    for split in ("train", "test"):
-        wanted = data_format.read_ids(paths[split])
-        missing = [i for i in wanted if i not in position]
-        if missing:
-            raise UserError(
-                f"{paths[split]}: {len(missing)} of the run's {split} ids are "
-                f"no longer in dataset '{dataset.name}' (e.g. {missing[0]!r}); "
-                f"the run can only continue on the data it started with")
-        selected.append(dataset.take([position[i] for i in wanted]))
-    return tuple(selected)
+    return tuple(data_format.select_ids(
+        dataset, data_format.read_ids(paths[split]), paths[split])
+        for split in ("train", "test"))
 
 
 def choose_labeled(labels: np.ndarray, num_labeled: int, num_class: int,

@@ -388,7 +388,7 @@ class _Loop:
 
 def _latest_step(manager):
     latest = manager.latest_checkpoint
-    return int(latest.rsplit("-", 1)[1]) if latest else None
+    return ckpt_lib.step_of(latest) if latest else None
 
 
 def _save_samples(config, run_dir, fake, step):
