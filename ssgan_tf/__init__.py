@@ -8,13 +8,14 @@ dataset format and checkpoint names. From Python:
     run_dir = ssgan_tf.train(config)
     model = ssgan_tf.load(run_dir)
     model.predict(images_uint8)          # class probabilities [n, N]
+    model.predict(photos, resize=True)   # any sizes, fitted as in training
 """
 
 from ssgan_tf.config import Config
 from ssgan_tf.errors import UserError
 
 __version__ = "0.1.0"
-__all__ = ["Config", "UserError", "load", "train"]
+__all__ = ["Config", "UserError", "fit_image", "load", "train"]
 
 # train and load import TensorFlow when called, not with the package: the
 # command lines set TensorFlow's environment before it is first imported.
@@ -31,3 +32,13 @@ def load(path: str, log=print):
     `.predict`, `.sample`, `.evaluate`, `.export` and `.class_names`."""
     from ssgan_tf import serving  # pylint: disable=import-outside-toplevel
     return serving.load(path, log=log)
+
+
+def fit_image(image, shape):
+    """`image` (a uint8 array [h, w], [h, w, 1] or [h, w, 3], or a PIL image)
+    as uint8 `shape` (h, w, c): scaled to cover h x w with its aspect kept,
+    its centre cut out, grey or RGB as c says. How `--from_folder
+    --image_size`, `--predict --resize` and `predict(..., resize=True)` fit
+    images; do the same before calling an exported SavedModel."""
+    from ssgan_tf.data import images  # pylint: disable=import-outside-toplevel
+    return images.fit_array(image, tuple(shape))

@@ -126,10 +126,11 @@ def _use(eval_config, path, log):
     model = serving.load(path, log=log)
     if eval_config.predict:
         paths = images_lib.find_images(eval_config.predict)
-        images = np.stack([images_lib.read_image(p, model.image_shape,
-                                                 eval_config.resize)
-                           for p in paths])
-        probabilities = model.predict(images)
+        if eval_config.resize:
+            probabilities = model.predict(paths, resize=True)
+        else:
+            probabilities = model.predict(np.stack([
+                images_lib.read_image(p, model.image_shape) for p in paths]))
         k = min(eval_config.top_k, model.num_class)
         for image_path, ranked in zip(paths, serving.top_classes(
                 probabilities, model.class_names, k)):
@@ -161,8 +162,7 @@ def write_samples(model, count, path, seed=None):
 def write_predictions(model, dataset, path):
     """One CSV row per example: id, label, prediction, the probability of
     each class and p(real), how real the discriminator finds the image."""
-    probabilities, p_real = model.predict_with_realness(
-        np.asarray(dataset.images))
+    probabilities, p_real = model.predict_with_realness(dataset.images)
     names = model.class_names
     rows = [",".join(["id", "label", "predicted"] +
                      [f"p_{_csv(name)}" for name in names] + ["p_real"])]

@@ -6,6 +6,7 @@ leaves the previous file (or none), never a truncated one.
 """
 
 import contextlib
+import errno
 import json
 import os
 import shutil
@@ -28,7 +29,7 @@ def atomic_path(path: str):
     handle, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=f".tmp{suffix}",
                                    dir=folder)
     os.close(handle)
-    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp's 0600 would hide it from others
+    os.chmod(tmp, 0o666 & ~umask())  # mkstemp's 0600 would hide it from others
     try:
         yield tmp
         os.replace(tmp, path)
@@ -38,7 +39,7 @@ def atomic_path(path: str):
         raise
 
 
-def _umask() -> int:
+def umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
@@ -62,3 +63,26 @@ def copy_file(source: str, path: str):
     """Copies `source` to `path`, whole or not at all."""
     with atomic_path(path) as tmp:
         shutil.copyfile(source, tmp)
+
+
+def out_of_space(error: BaseException) -> bool:
+    """Whether `error` says the disk is full: an OSError's ENOSPC, or the
+    message TensorFlow's and HDF5's writers pass on."""
+    return getattr(error, "errno", None) == errno.ENOSPC or \
+        "No space left on device" in str(error) or "errno = 28" in str(error)
+
+
+def no_space(folder: str, needed_bytes: int, detail: str = "") -> UserError:
+    """The one-line error for a full disk; `detail` says what was kept."""
+    return UserError(f"{folder}: no space left on the device (the write "
+                     f"needed about {size_text(needed_bytes)}){detail}; free "
+                     f"some space and run the same command again")
+
+
+def size_text(count: float) -> str:
+    for unit in ("bytes", "KB", "MB"):
+        if count < 1000:
+            return f"{count:.0f} {unit}" if unit == "bytes" else \
+                f"{count:.1f} {unit}"
+        count /= 1000
+    return f"{count:.1f} GB"

@@ -17,6 +17,7 @@ import tensorflow as tf
 
 from ssgan_tf import checkpoint as ckpt_lib, evaluate, models
 from ssgan_tf.data import format as data_format
+from ssgan_tf.data import images as images_lib
 from ssgan_tf.data import pipeline
 from ssgan_tf.errors import UserError
 
@@ -70,28 +71,46 @@ class TrainedModel:
             p_real = 1.0 - tf.nn.softmax(logits, axis=-1)[:, self.num_class]
         return probabilities, p_real
 
-    def _check(self, images) -> np.ndarray:
-        images = np.asarray(images)
-        if images.dtype != np.uint8 or images.shape[1:] != self.image_shape:
+    def _check(self, images, resize: bool = False):
+        """uint8 [n, h, w, c] of the model's shape; with `resize`, a sequence
+        of images of any size (arrays, PIL images or file paths) fitted to
+        it as training's conversion does (images_lib.fit)."""
+        if resize:
+            fitted = [images_lib.read_image(image, self.image_shape, True)
+                      if isinstance(image, (str, os.PathLike))
+                      else images_lib.fit_array(image, self.image_shape)
+                      for image in images]
+            return np.stack(fitted) if fitted else np.zeros(
+                (0,) + self.image_shape, np.uint8)
+        if not (hasattr(images, "shape") and hasattr(images, "dtype")):
+            images = np.asarray(images)
+        if images.dtype != np.uint8 or tuple(images.shape[1:]) != \
+                self.image_shape:
             raise UserError(f"images must be uint8 [n, "
                             f"{', '.join(map(str, self.image_shape))}], got "
-                            f"{images.dtype} {list(images.shape)}")
+                            f"{images.dtype} {list(images.shape)}; "
+                            f"resize=True fits other sizes")
         return images
 
-    def predict_with_realness(self, images):
-        """(probabilities [n, N] float32, p(real) [n] float32)."""
-        images = self._check(images)
-        parts = [self._probabilities(tf.constant(images[start:start + BATCH]))
-                 for start in range(0, len(images), BATCH)]
+    def predict_with_realness(self, images, resize: bool = False):
+        """(probabilities [n, N] float32, p(real) [n] float32); `images` as
+        `predict` takes them."""
+        images = self._check(images, resize)
+        parts = [self._probabilities(tf.constant(
+            np.asarray(images[start:start + BATCH])))
+            for start in range(0, len(images), BATCH)]
         if not parts:
             return (np.zeros((0, self.num_class), np.float32),
                     np.zeros(0, np.float32))
         return (np.concatenate([p.numpy() for p, _ in parts]),
                 np.concatenate([r.numpy() for _, r in parts]))
 
-    def predict(self, images) -> np.ndarray:
-        """Class probabilities [n, N] of uint8 images [n, h, w, c]."""
-        return self.predict_with_realness(images)[0]
+    def predict(self, images, resize: bool = False) -> np.ndarray:
+        """Class probabilities [n, N] of uint8 images [n, h, w, c] of the
+        model's shape; with `resize=True`, of images of any size (arrays,
+        PIL images or file paths), each fitted as training's conversion
+        fits (scaled to cover, centre cut out: ssgan_tf.fit_image)."""
+        return self.predict_with_realness(images, resize)[0]
 
     def sample(self, count: int, seed: Optional[int] = None) -> np.ndarray:
         """`count` generated images, uint8 [count, h, w, c]; `seed` fixes them."""
@@ -116,7 +135,7 @@ class TrainedModel:
             dataset_dir or config["dataset_dir"],
             dataset or config["dataset"], split)
         self.check_dataset(examples)
-        predictions = self.predict(np.asarray(examples.images)).argmax(-1)
+        predictions = self.predict(examples.images).argmax(-1)
         result = evaluate.report(examples.labels, predictions, self.num_class,
                                  examples.class_names or self.class_names)
         result.update({"checkpoint": self.checkpoint, "step": self.step,
@@ -131,9 +150,12 @@ class TrainedModel:
 
     def export(self, directory: str) -> str:
         """Writes a SavedModel: `serving_default` takes `images` (uint8
-        [n, h, w, c]) and returns `probabilities` [n, N] float32, `classes`
-        [n] int64 and `class_names` [n] string. Nothing is written unless
-        the whole export succeeds."""
+        [n, h, w, c] of the model's shape; fit other sizes first with
+        ssgan_tf.fit_image, as training did) and returns `probabilities`
+        [n, N] float32, `classes` [n] int64 and `class_names` [n] string;
+        `class_list` (no input) returns the N class names in order, also
+        the loaded object's `class_names`. Nothing is written unless the
+        whole export succeeds."""
         if os.path.exists(directory) and (not os.path.isdir(directory)
                                           or os.listdir(directory)):
             raise UserError(f"--export {directory}: exists and is not an "
@@ -151,15 +173,21 @@ class TrainedModel:
             return {"probabilities": probabilities, "classes": classes,
                     "class_names": tf.gather(names, classes)}
 
+        @tf.function(input_signature=[])
+        def class_list():
+            return {"class_names": names}
+
         module = tf.Module()
         module.classifier = classifier
         module.serve = serve
+        module.class_list = class_list
+        module.class_names = tf.Variable(names, trainable=False)
         parent = os.path.dirname(os.path.abspath(directory))
         os.makedirs(parent, exist_ok=True)
         staging = tempfile.mkdtemp(prefix=".export-", dir=parent)
         try:
-            tf.saved_model.save(module, staging,
-                                signatures={"serving_default": serve})
+            tf.saved_model.save(module, staging, signatures={
+                "serving_default": serve, "class_list": class_list})
             if os.path.isdir(directory):
                 os.rmdir(directory)  # empty, checked above
             os.replace(staging, directory)

@@ -115,8 +115,9 @@ def compare(data_dir, runs, changes):
     info = json.load(open(os.path.join(results["mirrored"][0]["run_dir"],
                                        "config.json")))
     return {"max_abs_diff": trained[worst], "worst": worst,
-            "loss_max_abs_diff": max(abs(loss_m[k] - loss_s[k])
-                                     for k in loss_m),
+            # relative to the loss where it exceeds 1 (float32 sums)
+            "loss_max_diff": max(abs(loss_m[k] - loss_s[k])
+                                 / max(1.0, abs(loss_s[k])) for k in loss_m),
             "moving_stats_max_abs_diff": moving, "max_abs_weight": scale,
             "ema_keys": len([k for k in mirrored if k.startswith("ema_")]),
             "moving_keys": len([k for k in mirrored if "moving_" in k]),

@@ -19,8 +19,10 @@ from conftest import ROOT, assert_one_line_error, run_cli, write_tiny_dataset
 
 SCRIPT = os.path.join(ROOT, "tests", "distributed_script.py")
 ENV = dict(os.environ, PYTHONPATH=ROOT, TF_CPP_MIN_LOG_LEVEL="2")
-# Losses and weights after 6 steps agree to this (float32 sums in another order).
-TOLERANCE = 1e-4
+# Losses and weights after 6 steps agree to this (float32 sums in another
+# order): the 32x32 networks differ by up to 1.6e-4 with some seeds, a
+# replica's wrong draw or share by 1e-2 and more.
+TOLERANCE = 5e-4
 
 
 # Every model and preset, with everything random or batch-dependent active:
@@ -78,7 +80,7 @@ def test_two_replicas_match_one_device_for_every_model(tmp_path):
             continue
         limit = TOLERANCE * max(1.0, found["max_abs_weight"])
         assert found["max_abs_diff"] < limit, (name, found)
-        assert found["loss_max_abs_diff"] < TOLERANCE, (name, found)
+        assert found["loss_max_diff"] < TOLERANCE, (name, found)
         assert found["moving_stats_max_abs_diff"] < TOLERANCE, (name, found)
         assert found["noise_keys"] == [], (name, found)
     # What the comparison covers: the weight averages, the batch norms'

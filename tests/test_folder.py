@@ -7,6 +7,7 @@ import pytest
 from PIL import Image
 
 from ssgan_tf.data import format as data_format
+from ssgan_tf.errors import UserError
 
 from conftest import assert_one_line_error, run_cli
 
@@ -56,13 +57,39 @@ def test_converts_colour_jpeg(tmp_path):
     assert abs(int(dataset.images[0, 0, 0, 0]) - 200) < 10
 
 
-def test_corrupt_image_is_named(tmp_path):
-    make_tree(str(tmp_path / "images"))
-    (tmp_path / "images" / "dog" / "broken.png").write_bytes(b"\x89PNG not really")
+def test_unreadable_images_are_skipped_and_listed(tmp_path):
+    """A zero-byte PNG, a text file named .png and a JPEG cut in half among
+    good images: the conversion finishes without them, says how many it
+    skipped in one line and lists them in the dataset folder."""
+    arrays = make_tree(str(tmp_path / "images"))
+    dog = tmp_path / "images" / "dog"
+    (dog / "empty.png").write_bytes(b"")
+    (dog / "text.png").write_bytes(b"hello, not an image")
+    photo = np.random.RandomState(3).randint(0, 256, (12, 10)).astype(np.uint8)
+    Image.fromarray(photo).save(tmp_path / "cut.jpg")
+    whole = (tmp_path / "cut.jpg").read_bytes()
+    (dog / "cut.jpg").write_bytes(whole[:len(whole) // 2])
     result = run_cli("download.py", "--from_folder", str(tmp_path / "images"),
                      "--name", "pets", "--dataset_dir", str(tmp_path / "data"))
-    assert_one_line_error(result, "unreadable", "broken.png")
-    assert not (tmp_path / "data" / "pets").exists()
+    assert result.returncode == 0, result.stderr[-3000:]
+    said = [line for line in (result.stdout + result.stderr).splitlines()
+            if "skipped" in line]
+    assert len(said) == 1 and "skipped 3 unreadable image(s)" in said[0]
+    listed = (tmp_path / "data" / "pets" / "unreadable.txt").read_text()
+    assert sorted(os.path.basename(p) for p in listed.split()) == [
+        "cut.jpg", "empty.png", "text.png"]
+    dataset = data_format.load_dataset(str(tmp_path / "data"), "pets")
+    assert len(dataset) == 6 and "dog_text.png" not in dataset.ids
+    index = dataset.ids.index("dog_2.png")
+    np.testing.assert_array_equal(dataset.images[index, ..., 0],
+                                  arrays[("dog", 2)])
+    # the folder mended: converted again, the list goes
+    for name in ("empty.png", "text.png", "cut.jpg"):
+        (dog / name).unlink()
+    result = run_cli("download.py", "--from_folder", str(tmp_path / "images"),
+                     "--name", "pets", "--dataset_dir", str(tmp_path / "data"))
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert not (tmp_path / "data" / "pets" / "unreadable.txt").exists()
 
 
 def test_mixed_sizes_are_listed(tmp_path):
@@ -99,7 +126,9 @@ def test_class_folders_with_unlabeled_images_at_any_depth(tmp_path):
     result = run_cli("download.py", "--from_folder", str(root), "--name",
                      "bugs", "--dataset_dir", str(tmp_path / "data"))
     assert result.returncode == 0, result.stderr[-3000:]
-    assert "(4 labeled, 3 unlabeled)" in result.stdout
+    assert "0 = ant, 1 = bee" in result.stdout
+    assert "4 labeled (the 80/20 rule" in result.stdout
+    assert "3 unlabeled;" in result.stdout
     dataset = data_format.load_dataset(str(tmp_path / "data"), "bugs")
     assert dataset.class_names == ["ant", "bee"]
     unlabeled = [i for i, label in zip(dataset.ids, dataset.labels)
@@ -127,6 +156,7 @@ def test_a_train_and_test_layout_keeps_its_split(tmp_path):
     result = run_cli("download.py", "--from_folder", str(root), "--name",
                      "ab", "--dataset_dir", str(tmp_path / "data"))
     assert result.returncode == 0, result.stderr[-3000:]
+    assert "6 labeled for training, 4 labeled for testing" in result.stdout
     path = tmp_path / "data" / "ab"
     train_ids = (path / "id_train.txt").read_text().split()
     test_ids = (path / "id_test.txt").read_text().split()
@@ -194,3 +224,66 @@ def test_bad_folders_are_one_line_and_write_nothing(tmp_path, case, fragment):
     assert_one_line_error(result, fragment)
     assert not (tmp_path / "data").exists() or \
         not os.listdir(tmp_path / "data")
+
+
+def test_a_folder_converted_in_chunks_equals_one_converted_at_once(
+        tmp_path, monkeypatch):
+    """Memory holds a chunk at a time: 300 images in chunks of 32 (the last
+    one short) give the dataset one chunk gives, unlabeled images and the
+    split included."""
+    from ssgan_tf.data import folder as folder_lib
+    rng = np.random.RandomState(5)
+    root = tmp_path / "images"
+    for index in range(300):
+        where = ("train", "test", "unlabeled")[index % 3]
+        if where == "unlabeled":
+            path = root / "unlabeled" / f"u{index}.png"
+        else:
+            path = root / where / ("ab"[index % 2]) / f"{index}.png"
+        save(str(path), pixels(rng, 6, 7))
+    written = {}
+    for name, chunk in (("once", 10_000), ("chunks", 32)):
+        monkeypatch.setattr(folder_lib, "CHUNK_IMAGES", chunk)
+        folder_lib.convert_folder(str(root), name, str(tmp_path / "data"),
+                                  log=lambda *a: None)
+        written[name] = data_format.load_dataset(str(tmp_path / "data"), name)
+        for split in ("id.txt", "id_train.txt", "id_test.txt"):
+            written[name, split] = (tmp_path / "data" / name / split
+                                    ).read_text()
+    once, chunks = written["once"], written["chunks"]
+    assert chunks.ids == once.ids and len(once) == 300
+    assert chunks.class_names == once.class_names == ["a", "b"]
+    np.testing.assert_array_equal(chunks.images, once.images)
+    np.testing.assert_array_equal(chunks.labels, once.labels)
+    assert (chunks.labels == data_format.UNLABELED).sum() == 100
+    for split in ("id.txt", "id_train.txt", "id_test.txt"):
+        assert written["chunks", split] == written["once", split]
+
+
+def test_an_image_that_fails_to_decode_is_skipped_in_any_chunk(
+        tmp_path, monkeypatch):
+    """A file whose header reads but whose pixels do not (a PNG cut short)
+    in a later chunk than the first: skipped, the rest written in order; a
+    class with no readable image left is an error that writes nothing."""
+    from ssgan_tf.data import folder as folder_lib
+    monkeypatch.setattr(folder_lib, "CHUNK_IMAGES", 2)
+    arrays = make_tree(str(tmp_path / "images"))
+    whole = (tmp_path / "images" / "dog" / "1.png").read_bytes()
+    (tmp_path / "images" / "dog" / "1.png").write_bytes(whole[:len(whole) // 2])
+    said = []
+    folder_lib.convert_folder(str(tmp_path / "images"), "pets",
+                              str(tmp_path / "data"), log=said.append)
+    assert any("skipped 1 unreadable" in line for line in said)
+    dataset = data_format.load_dataset(str(tmp_path / "data"), "pets")
+    assert dataset.ids == ["cat_0.png", "cat_1.png", "cat_2.png",
+                           "dog_0.png", "dog_2.png"]
+    np.testing.assert_array_equal(dataset.images[4, ..., 0],
+                                  arrays[("dog", 2)])
+    np.testing.assert_array_equal(dataset.labels, [0, 0, 0, 1, 1])
+    for index in (0, 2):
+        (tmp_path / "images" / "dog" / f"{index}.png").write_bytes(b"")
+    with pytest.raises(UserError, match="no readable image in class "
+                                        "folder.* dog"):
+        folder_lib.convert_folder(str(tmp_path / "images"), "other",
+                                  str(tmp_path / "data"), log=said.append)
+    assert not (tmp_path / "data" / "other").exists()

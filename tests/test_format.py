@@ -345,3 +345,74 @@ def test_write_is_atomic_when_interrupted(tmp_path, monkeypatch):
                                   labels)
     assert open(os.path.join(path, "data.hy"), "rb").read() == before
     assert not [n for n in os.listdir(path) if "tmp" in n]  # no leftovers
+
+
+# ------------------------------------------------------- datasets on disk
+
+
+def test_a_split_is_rows_of_the_cache_not_a_copy(tmp_path):
+    """A split, its labeled part and a subset are row numbers into the one
+    memory map: training reads the images from disk however large."""
+    write_tiny_dataset(tmp_path, count=40)
+    train, test = splits.train_and_test(str(tmp_path), "tiny")
+    whole = data_format.load_dataset(str(tmp_path), "tiny")
+    assert isinstance(whole.images, np.memmap)
+    position = {example_id: i for i, example_id in enumerate(whole.ids)}
+    for split in (train, test, train.take([3, 1]), test.labeled_only()):
+        assert isinstance(split.images, data_format.ImageRows)
+        assert isinstance(split.images.base, np.memmap)
+        np.testing.assert_array_equal(
+            split.images.rows, [position[i] for i in split.ids])
+        np.testing.assert_array_equal(
+            np.asarray(split.images),
+            np.asarray(whole.images)[[position[i] for i in split.ids]])
+
+
+def test_a_dataset_written_in_chunks_equals_one_written_at_once(tmp_path):
+    _, ids, images, labels = write_tiny_dataset(tmp_path / "once", count=40)
+    labels = labels.copy()
+    labels[[2, 17]] = data_format.UNLABELED
+    data_format.write_dataset(str(tmp_path / "once" / "tiny"), ids, images,
+                              labels, num_class=4, class_names="abcd")
+    path = str(tmp_path / "chunks" / "tiny")
+    with data_format.DatasetWriter(path, 40, images.shape[1:], 4,
+                                   class_names="abcd") as writer:
+        for start in range(0, 40, 7):
+            writer.add(ids[start:start + 7], images[start:start + 7],
+                       labels[start:start + 7])
+        writer.commit()
+    once = data_format.load_dataset(str(tmp_path / "once"), "tiny")
+    chunked = data_format.load_dataset(str(tmp_path / "chunks"), "tiny")
+    assert chunked.ids == once.ids and chunked.class_names == list("abcd")
+    np.testing.assert_array_equal(chunked.images, once.images)
+    np.testing.assert_array_equal(chunked.labels, once.labels)
+    shutil.rmtree(os.path.join(path, ".cache"))  # the HDF5 file itself
+    again = data_format.load_dataset(str(tmp_path / "chunks"), "tiny")
+    np.testing.assert_array_equal(again.images, once.images)
+    np.testing.assert_array_equal(again.labels, once.labels)
+
+
+@pytest.mark.parametrize("existing", [True, False])
+def test_a_writer_left_without_commit_changes_nothing(tmp_path, existing):
+    if existing:
+        path, ids, images, labels = write_tiny_dataset(tmp_path, count=12)
+    else:
+        _, ids, images, labels = write_tiny_dataset(tmp_path / "src", count=12)
+        path = str(tmp_path / "tiny")
+    before = {name: open(os.path.join(path, name), "rb").read()
+              for name in sorted(os.listdir(path))
+              if os.path.isfile(os.path.join(path, name))} if existing else {}
+    with pytest.raises(KeyboardInterrupt):
+        with data_format.DatasetWriter(path, 12, images.shape[1:], 4) as w:
+            w.add(ids[:6], images[:6], labels[:6])
+            raise KeyboardInterrupt
+    if not existing:
+        assert not os.path.exists(path)
+        return
+    after = {name: open(os.path.join(path, name), "rb").read()
+             for name in sorted(os.listdir(path))
+             if os.path.isfile(os.path.join(path, name))}
+    assert after == before
+    assert not [n for n in os.listdir(os.path.join(path, ".cache"))
+                if "tmp" in n]
+    assert len(data_format.load_dataset(str(tmp_path), "tiny")) == 12

@@ -2,8 +2,10 @@
 
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from ssgan_tf.data import pipeline
+from ssgan_tf.data.rows import ImageRows
 
 
 def test_streams_scale_and_keep_labeled_labels_only():
@@ -110,17 +112,61 @@ def test_seeds_give_other_orders_and_noise():
     assert pixels(one, "image") != pixels(other, "image")
 
 
-def test_a_memory_mapped_dataset_is_gathered_by_index(tmp_path, monkeypatch):
-    """Arrays above the in-memory limit stay on disk: each batch is read from
-    the memory map, the same batches as from memory."""
-    images = np.arange(24, dtype=np.uint8).reshape(12, 1, 2, 1) * 10
-    labels = np.arange(12) % 3
-    path = tmp_path / "images.npy"
-    np.save(path, images)
-    mapped = np.load(path, mmap_mode="r")
-    in_memory = list(pipeline.train_stream(images, labels, None, 4, 3).take(4))
-    monkeypatch.setattr(pipeline, "IN_MEMORY_LIMIT_BYTES", 1)
-    from_disk = list(pipeline.train_stream(mapped, labels, None, 4, 3).take(4))
+def test_a_split_of_a_memory_map_is_read_from_the_map(tmp_path):
+    """The images stay on disk: rows of a memory-mapped array give the
+    batches the same images in memory give."""
+    images = np.arange(48, dtype=np.uint8).reshape(24, 1, 2, 1) * 5
+    labels = np.arange(24) % 3
+    np.save(tmp_path / "images.npy", images)
+    mapped = np.load(tmp_path / "images.npy", mmap_mode="r")
+    split = np.arange(3, 21)[::-1]  # a split: rows of the whole array
+    labeled = np.array([0, 5, 9])
+    in_memory = list(pipeline.train_stream(
+        images[split], labels[split], labeled, 4, 3, second_unlabeled=True
+    ).take(6))
+    from_disk = list(pipeline.train_stream(
+        ImageRows(mapped, split), labels[split], labeled, 4, 3,
+        second_unlabeled=True).take(6))
     for a, b in zip(in_memory, from_disk):
-        np.testing.assert_array_equal(a["image"], b["image"])
-        np.testing.assert_array_equal(a["label"], b["label"])
+        assert set(a) == set(b)
+        for key in a:
+            np.testing.assert_array_equal(a[key], b[key])
+
+
+def largest_class_share(batches, classes):
+    """The largest class's share of a batch, averaged over the batches."""
+    shares = [np.bincount(classes[b], minlength=classes.max() + 1).max()
+              / len(b) for b in batches]
+    return float(np.mean(shares))
+
+
+def test_batches_of_class_grouped_ids_mix_the_classes():
+    """Ids grouped by class (as --from_folder writes them): every batch
+    draws from the whole epoch, so its classes are mixed as in a uniform
+    draw, which a reader of contiguous blocks through a shuffle buffer is
+    not."""
+    count, num_class, batch = 2000, 10, 50
+    classes = np.repeat(np.arange(num_class), count // num_class)
+    index = np.arange(count)  # each image is its index, in two pixels
+    images = np.stack([index % 256, index // 256], axis=1).astype(
+        np.uint8).reshape(count, 1, 2, 1)
+    stream = pipeline.train_stream(images, classes, None, batch, seed=5)
+    batches, seen = [], []
+    for got in stream.take(count // batch):
+        pixels = np.round((got["image"].numpy() + 1) * 127.5).astype(int)
+        index = pixels[:, 0, 0, 0] + 256 * pixels[:, 0, 1, 0]
+        batches.append(index)
+        seen.extend(index)
+    assert sorted(seen) == list(range(count))  # one epoch: a permutation
+    uniform = largest_class_share(
+        [np.random.RandomState(s).permutation(count)[:batch]
+         for s in range(40)], classes)
+    mixed = largest_class_share(batches, classes)
+    assert mixed < uniform + 0.05
+    # the bound is one a block reader fails: blocks of 200 contiguous ids
+    # through a 500-example shuffle buffer
+    blocks = tf.data.Dataset.range(count).batch(200).shuffle(
+        10, seed=0).unbatch().shuffle(500, seed=0).batch(batch)
+    blocked = largest_class_share(
+        [b.numpy() for b in blocks.take(count // batch)], classes)
+    assert blocked > uniform + 0.1

@@ -14,9 +14,11 @@ All images must share one size unless `image_size` is given: then each is
 scaled so that it covers the size (aspect kept) and its centre cut out.
 Grey and colour images are not mixed unless `channels` says which to make.
 Headers are read first (size and mode, no decoding), then the images are
-decoded in parallel straight into the one array that is written.
+decoded in parallel, a chunk at a time, and each chunk written out while the
+next decodes: memory stays bounded whatever the folder's size.
 """
 
+import collections
 import concurrent.futures
 import os
 import sys
@@ -26,13 +28,20 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import numpy as np
 from PIL import Image
 
+from ssgan_tf import files as files_lib
 from ssgan_tf.data import format as data_format
+from ssgan_tf.data import images as images_lib
 from ssgan_tf.data.images import IMAGE_EXTENSIONS
 from ssgan_tf.errors import UserError
 
 UNLABELED_FOLDER = "unlabeled"
 GREY_MODES = ("L", "1", "LA", "I;16", "I", "F")
 _SHOW = 5  # offending files listed in an error
+UNREADABLE_FILE = "unreadable.txt"  # the skipped files, in the dataset folder
+# Images decoded and written at a time: memory holds two chunks, whatever the
+# folder's size.
+CHUNK_IMAGES = 1024
+CHUNK_BYTES = 64 << 20
 
 
 def _listing(paths: Sequence[str]) -> str:
@@ -129,18 +138,6 @@ def _palette_is_grey(image) -> bool:
     return bool((triples == triples[:, :1]).all())
 
 
-def _fit(image, size: Tuple[int, int]):
-    """Scaled to cover `size` (height, width) with its aspect kept, then its
-    centre cut out."""
-    height, width = size
-    scale = max(width / image.size[0], height / image.size[1])
-    scaled = (max(width, round(image.size[0] * scale)),
-              max(height, round(image.size[1] * scale)))
-    image = image.resize(scaled, Image.BILINEAR)
-    left, top = (scaled[0] - width) // 2, (scaled[1] - height) // 2
-    return image.crop((left, top, left + width, top + height))
-
-
 class _Progress:
     """`converting N images [####    ]` on a terminal, nothing elsewhere."""
 
@@ -150,8 +147,8 @@ class _Progress:
         self.tty = self.stream.isatty()
         self._last = 0.0
 
-    def update(self):
-        self.done += 1
+    def update(self, count: int = 1):
+        self.done += count
         now = time.monotonic()
         if self.tty and (now - self._last > 0.1 or self.done == self.total):
             self._last = now
@@ -193,44 +190,103 @@ def convert_folder(folder: str, name: str, dataset_dir: str = "datasets",
             seen.add(example)
         raise UserError(f"--from_folder {folder}: two images would get one id "
                         f"('/' becomes '_'): {_listing(twice)}")
-    shape = _common_shape(folder, paths, image_size, channels)
-    images = np.empty((len(paths),) + shape, np.uint8)
-    progress = _Progress(len(paths))
-
-    def decode(index):
-        images[index] = _read(paths[index], shape, image_size is not None)
-        return index
-
-    unreadable = []
-    workers = min(8, (os.cpu_count() or 1) * 2)
-    with concurrent.futures.ThreadPoolExecutor(workers) as pool:
-        futures = {pool.submit(decode, i): i for i in range(len(paths))}
-        for future in concurrent.futures.as_completed(futures):
-            if future.exception() is not None:
-                unreadable.append(paths[futures[future]])
-            progress.update()
-    if unreadable:
-        raise UserError(f"--from_folder {folder}: {len(unreadable)} unreadable "
-                        f"image(s): {_listing(sorted(unreadable))}")
-    path = os.path.join(dataset_dir, name)
-    data_format.write_dataset(path, ids, images, np.asarray(labels),
-                              num_class=len(classes), class_names=classes,
-                              splits=splits)
-    unlabeled = sum(1 for label in labels if label == data_format.UNLABELED)
-    log(f"{name}: {len(ids)} images of {shape}, {len(classes)} classes "
-        f"({len(ids) - unlabeled} labeled, {unlabeled} unlabeled"
-        f"{'; train/test split kept' if splits else ''}) written to {path}")
-    return path
-
-
-def _common_shape(folder, paths, image_size, channels):
-    """The shape every image is converted to, from the files' headers."""
     with concurrent.futures.ThreadPoolExecutor(8) as pool:
         headers = list(pool.map(_header, paths))
     unreadable = [p for p, h in zip(paths, headers) if h is None]
+    kept = [i for i, h in enumerate(headers) if h is not None]
+    shape = _common_shape(folder, [paths[i] for i in kept],
+                          [headers[i] for i in kept], image_size, channels)
+    path = os.path.join(dataset_dir, name)
+    chunk = max(1, min(CHUNK_IMAGES, CHUNK_BYTES // int(np.prod(shape))))
+    progress = _Progress(len(paths))
+    progress.update(len(unreadable))
+    written = []  # indices of the images in the dataset, in order
+    workers = min(8, (os.cpu_count() or 1) * 2)
+    with concurrent.futures.ThreadPoolExecutor(workers) as pool, \
+            data_format.DatasetWriter(path, len(kept), shape, len(classes),
+                                      classes) as writer:
+        # The next chunk decodes while this one is written.
+        pending = _decode_chunk(pool, paths, kept[:chunk], shape, image_size)
+        for start in range(0, len(kept), chunk):
+            images, failed = _finish_chunk(pending, progress)
+            if start + chunk < len(kept):
+                pending = _decode_chunk(pool, paths,
+                                        kept[start + chunk:start + 2 * chunk],
+                                        shape, image_size)
+            good = [j for j in range(len(images)) if j not in failed]
+            chosen = [kept[start + j] for j in good]
+            unreadable += [paths[kept[start + j]] for j in failed]
+            writer.add([ids[i] for i in chosen],
+                       images[good] if failed else images,
+                       [labels[i] for i in chosen])
+            written += chosen
+        _check_every_class(folder, classes, [labels[i] for i in written])
+        if splits is not None:
+            present = {ids[i] for i in written}
+            splits = {split: [i for i in listed if i in present]
+                      for split, listed in splits.items()}
+        writer.commit(splits)
+    listed = os.path.join(path, UNREADABLE_FILE)
     if unreadable:
-        raise UserError(f"--from_folder {folder}: {len(unreadable)} unreadable "
-                        f"image(s): {_listing(unreadable)}")
+        files_lib.write_lines(listed, sorted(unreadable))
+        log(f"skipped {len(unreadable)} unreadable image(s) (e.g. "
+            f"{sorted(unreadable)[0]}): listed in {listed}")
+    elif os.path.exists(listed):
+        os.remove(listed)  # a list of an earlier conversion's
+    labels = [labels[i] for i in written]
+    unlabeled = labels.count(data_format.UNLABELED)
+    labeled = len(labels) - unlabeled
+    if splits:
+        tested = len(splits["test"])
+        counts = (f"{labeled - tested} labeled for training, {tested} "
+                  f"labeled for testing (your split)")
+    else:
+        counts = (f"{labeled} labeled (the 80/20 rule keeps about a fifth "
+                  f"of them for testing)")
+    log(f"{name}: {len(labels)} images of {shape}, {len(classes)} classes "
+        f"numbered in alphabetical order (0 = {classes[0]}"
+        f"{f', 1 = {classes[1]}' if len(classes) > 1 else ''}"
+        f"{', ...' if len(classes) > 2 else ''}): {counts}, {unlabeled} "
+        f"unlabeled; written to {path}")
+    return path
+
+
+def _decode_chunk(pool, paths, chosen, shape, image_size):
+    """Starts decoding the images at indices `chosen` into one array;
+    returns (array, futures)."""
+    images = np.empty((len(chosen),) + shape, np.uint8)
+
+    def decode(index):
+        images[index] = images_lib.read_image(
+            paths[chosen[index]], shape, resize=image_size is not None)
+    return images, [pool.submit(decode, i) for i in range(len(chosen))]
+
+
+def _finish_chunk(pending, progress):
+    """(the decoded array, the set of its rows that failed) once a chunk is
+    done."""
+    images, futures = pending
+    failed = set()
+    for index, future in enumerate(futures):
+        if future.exception() is not None:
+            failed.add(index)
+        progress.update()
+    return images, failed
+
+
+def _check_every_class(folder, classes, labels):
+    """A class whose every image was unreadable cannot be learnt."""
+    present = set(labels)
+    lost = [name for k, name in enumerate(classes) if k not in present]
+    if lost:
+        raise UserError(f"--from_folder {folder}: no readable image in class "
+                        f"folder(s) {', '.join(lost)}")
+
+
+def _common_shape(folder, paths, headers, image_size, channels):
+    """The shape every image is converted to, from the files' headers."""
+    if not paths:
+        raise UserError(f"--from_folder {folder}: no readable image")
     if channels is None:
         greys = {grey for _, _, grey in headers}
         if len(greys) > 1:
@@ -242,7 +298,7 @@ def _common_shape(folder, paths, image_size, channels):
     if image_size is not None:
         return tuple(image_size) + (channels,)
     sizes = [(h, w) for w, h, _ in headers]
-    counts = {size: sizes.count(size) for size in set(sizes)}
+    counts = collections.Counter(sizes)
     if len(counts) > 1:
         common = max(counts, key=counts.get)
         odd = [p for p, s in zip(paths, sizes) if s != common]
@@ -253,15 +309,3 @@ def _common_shape(folder, paths, image_size, channels):
                         f"{_listing(odd)}; pass --image_size H W to fit them "
                         f"all to one size")
     return sizes[0] + (channels,)
-
-
-def _read(path, shape, fit):
-    height, width, channels = shape
-    with Image.open(path) as image:
-        image = image.convert("L" if channels == 1 else "RGB")
-        if fit and image.size != (width, height):
-            image = _fit(image, (height, width))
-        array = np.asarray(image, np.uint8)
-    if array.shape[:2] != (height, width):
-        raise ValueError(f"{path}: size changed while reading")
-    return array.reshape(shape)

@@ -16,16 +16,19 @@ arrays are also kept contiguously in `.cache/` beside the data and rebuilt
 whenever `data.hy` or `id.txt` changes; loading from there is a memory map.
 """
 
+import contextlib
 import dataclasses
 import hashlib
 import json
 import os
+import tempfile
 from typing import Dict, List, Optional, Sequence
 
 import h5py
 import numpy as np
 
 from ssgan_tf import files
+from ssgan_tf.data.rows import ImageRows
 from ssgan_tf.errors import UserError
 
 DATA_FILE_NAMES = ("data.hy", "data.hdf5")  # written: the first; read: either
@@ -45,7 +48,8 @@ class ArrayDataset:
     Attributes:
       name: the dataset's folder name.
       ids: the ids, a list of str.
-      images: uint8 array [n, h, w, c] (possibly a read-only memory map).
+      images: uint8 [n, h, w, c]: an array (usually a read-only memory map
+        of the cache), or rows of one (`ImageRows`, for a split).
       labels: int64 array [n] of class indices, UNLABELED (-1) for an
         example without a label.
       num_class: the length of the one-hot label vectors.
@@ -77,12 +81,13 @@ class ArrayDataset:
         return self.take(np.flatnonzero(np.asarray(self.labels) != UNLABELED))
 
     def take(self, indices) -> "ArrayDataset":
-        """A new ArrayDataset of the examples at `indices` (in that order)."""
+        """A new ArrayDataset of the examples at `indices` (in that order);
+        its images are rows of these, not a copy (read when used)."""
         indices = np.asarray(indices, dtype=np.int64)
         return dataclasses.replace(
             self,
             ids=[self.ids[i] for i in indices],
-            images=np.asarray(self.images[indices]),
+            images=ImageRows(self.images, indices),
             labels=np.asarray(self.labels)[indices])
 
 
@@ -137,7 +142,8 @@ def write_dataset(path: str, ids: Sequence[str], images: np.ndarray,
     """Writes `data.hy` and `id.txt` (and the split files) into folder `path`.
 
     The file is written under a temporary name and renamed last, so an
-    interrupted write never leaves a half-written `data.hy`.
+    interrupted write never leaves a half-written `data.hy`. (For a dataset
+    that does not fit in memory, write it in chunks with DatasetWriter.)
 
     Args:
       path: the dataset folder (created if missing).
@@ -162,33 +168,126 @@ def write_dataset(path: str, ids: Sequence[str], images: np.ndarray,
         raise ValueError("ids, images and labels differ in length")
     if num_class is None:
         num_class = len(class_names) if class_names else int(labels.max()) + 1
-    if not (labels != UNLABELED).any():
-        raise ValueError("no example has a label")
-    os.makedirs(path, exist_ok=True)
-    data_file = os.path.join(path, DATA_FILE_NAMES[0])
-    one_hot = np.zeros((len(labels), num_class), np.uint8)
-    labeled = labels != UNLABELED
-    one_hot[np.flatnonzero(labeled), labels[labeled]] = 1
-    # data.hy is renamed into place last: until then the folder holds the
-    # previous complete dataset or none.
-    with files.atomic_path(data_file) as tmp:
-        _write_groups(tmp, ids, images, one_hot, class_names)
-        files.write_lines(os.path.join(path, ID_FILE), ids)
-        for split, file_name in SPLIT_FILES.items():
-            split_file = os.path.join(path, file_name)
-            if splits is not None:
-                files.write_lines(split_file, splits[split])
-            elif os.path.exists(split_file):
-                os.remove(split_file)  # a stale split would not match the ids
-    for other in DATA_FILE_NAMES[1:]:
-        if os.path.exists(os.path.join(path, other)):
-            os.remove(os.path.join(path, other))
-    _write_cache(path, data_file, list(ids), images, labels, num_class,
-                 class_names)
-    return data_file
+    with DatasetWriter(path, len(ids), images.shape[1:], num_class,
+                       class_names) as writer:
+        writer.add(ids, images, labels)
+        return writer.commit(splits)
 
 
-def _write_groups(file_path, ids, images, one_hot, class_names):
+class DatasetWriter:
+    """Writes a dataset folder chunk by chunk: `data.hy`'s groups and the
+    cache's image array grow with each `add`, so memory holds one chunk
+    whatever the dataset's size.
+
+    Nothing changes in the folder until `commit`: the files are written under
+    temporary names and renamed last. Leaving the `with` block without a
+    commit (an error, Ctrl-C) removes them and leaves the folder as it was.
+    """
+
+    def __init__(self, path: str, count: int, image_shape, num_class: int,
+                 class_names: Optional[Sequence[str]] = None):
+        self.path, self.count = path, count
+        self._image_shape = tuple(image_shape)
+        self.num_class = num_class
+        self.class_names = list(class_names) if class_names else None
+        self.ids: List[str] = []
+        self.labels = np.full(count, UNLABELED, np.int64)
+        # Folders this writer makes go again if it does not commit.
+        self._made = [p for p in (path, os.path.join(path, CACHE_DIR))
+                      if not os.path.isdir(p)]
+        os.makedirs(path, exist_ok=True)
+        self.data_file = os.path.join(path, DATA_FILE_NAMES[0])
+        self._stack = contextlib.ExitStack()
+        self._file = None
+        try:
+            tmp = self._stack.enter_context(files.atomic_path(self.data_file))
+            self._file = h5py.File(tmp, "w", libver="latest")
+            if self.class_names:
+                self._file.attrs["class_names"] = json.dumps(self.class_names)
+            self._file.attrs["num_classes"] = num_class
+            self._cache = _CacheWriter(path, count, tuple(image_shape))
+        except BaseException as e:
+            self._abort(e)
+            if files.out_of_space(e):
+                raise files.no_space(path, 2 * count * int(np.prod(
+                    image_shape))) from None
+            raise
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, error, traceback):
+        if self._file is not None:  # not committed: nothing is kept
+            self._abort(error or RuntimeError("not committed"))
+        if error is not None and files.out_of_space(error):
+            # data.hy and the cache each hold the images once
+            raise files.no_space(self.path, 2 * self.count * int(np.prod(
+                self._image_shape))) from None
+        return False
+
+    def _abort(self, error: BaseException):
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+        if getattr(self, "_cache", None) is not None:
+            self._cache.abort()
+        try:
+            self._stack.__exit__(type(error), error, error.__traceback__)
+        except BaseException:  # pylint: disable=broad-except
+            pass  # (atomic_path re-raises the error it was handed)
+        for folder in reversed(self._made):
+            try:
+                os.rmdir(folder)
+            except OSError:
+                pass
+
+    def add(self, ids: Sequence[str], images: np.ndarray, labels):
+        """Appends the next examples: ids, uint8 images [k, h, w, c] and
+        class indices (UNLABELED: none)."""
+        start = len(self.ids)
+        if start + len(ids) > self.count:
+            raise ValueError(f"more than the {self.count} examples announced")
+        labels = np.asarray(labels, np.int64)
+        self.ids.extend(str(i) for i in ids)
+        self.labels[start:start + len(ids)] = labels
+        one_hot = np.zeros((len(labels), self.num_class), np.uint8)
+        labeled = labels != UNLABELED
+        one_hot[np.flatnonzero(labeled), labels[labeled]] = 1
+        _write_groups(self._file, ids, images, one_hot)
+        self._cache.images[start:start + len(ids)] = images
+
+    def commit(self, splits: Optional[Dict[str, Sequence[str]]] = None) -> str:
+        """Puts the dataset in place (data.hy renamed last); returns its path."""
+        if len(self.ids) < self.count:  # some announced were not added
+            self.count = len(self.ids)
+            self.labels = self.labels[:self.count]
+            self._cache.shrink(self.count)
+        if not (self.labels != UNLABELED).any():
+            raise ValueError("no example has a label")
+        self._file.close()
+        self._file = None
+        try:
+            self._cache.invalidate()
+            files.write_lines(os.path.join(self.path, ID_FILE), self.ids)
+            for split, file_name in SPLIT_FILES.items():
+                split_file = os.path.join(self.path, file_name)
+                if splits is not None:
+                    files.write_lines(split_file, splits[split])
+                elif os.path.exists(split_file):
+                    os.remove(split_file)  # a stale split would not match
+        except BaseException as e:
+            self._abort(e)
+            raise
+        self._stack.close()  # data.hy renamed into place
+        for other in DATA_FILE_NAMES[1:]:
+            if os.path.exists(os.path.join(self.path, other)):
+                os.remove(os.path.join(self.path, other))
+        self._cache.commit(self.data_file, self.ids, self.labels,
+                           self.num_class, self.class_names)
+        return self.data_file
+
+
+def _write_groups(f, ids, images, one_hot):
     """One group per id with compact `image` and `label` datasets (no
     `label` for an unlabeled example: its one-hot row is all zero).
 
@@ -196,26 +295,21 @@ def _write_groups(file_path, ids, images, one_hot, class_names):
     header, no separate allocation) make this several times faster than the
     original's `f.create_group(id)['image'] = ...` loop.
     """
-    with h5py.File(file_path, "w", libver="latest") as f:
-        if class_names:
-            f.attrs["class_names"] = json.dumps(list(class_names))
-        f.attrs["num_classes"] = one_hot.shape[1]
-        file_id = f.id
-        image_space = h5py.h5s.create_simple(images.shape[1:])
-        label_space = h5py.h5s.create_simple(one_hot.shape[1:])
-        compact = h5py.h5p.create(h5py.h5p.DATASET_CREATE)
-        compact.set_layout(h5py.h5d.COMPACT)
-        u8 = h5py.h5t.STD_U8LE
-        for index, example_id in enumerate(ids):
-            group = h5py.h5g.create(file_id, str(example_id).encode())
-            image = h5py.h5d.create(group, b"image", u8, image_space,
-                                    dcpl=compact)
-            image.write(h5py.h5s.ALL, h5py.h5s.ALL, images[index])
-            if not one_hot[index].any():
-                continue
-            label = h5py.h5d.create(group, b"label", u8, label_space,
-                                    dcpl=compact)
-            label.write(h5py.h5s.ALL, h5py.h5s.ALL, one_hot[index])
+    file_id = f.id
+    image_space = h5py.h5s.create_simple(images.shape[1:])
+    label_space = h5py.h5s.create_simple(one_hot.shape[1:])
+    compact = h5py.h5p.create(h5py.h5p.DATASET_CREATE)
+    compact.set_layout(h5py.h5d.COMPACT)
+    u8 = h5py.h5t.STD_U8LE
+    for index, example_id in enumerate(ids):
+        group = h5py.h5g.create(file_id, str(example_id).encode())
+        image = h5py.h5d.create(group, b"image", u8, image_space, dcpl=compact)
+        image.write(h5py.h5s.ALL, h5py.h5s.ALL,
+                    np.ascontiguousarray(images[index]))
+        if not one_hot[index].any():
+            continue
+        label = h5py.h5d.create(group, b"label", u8, label_space, dcpl=compact)
+        label.write(h5py.h5s.ALL, h5py.h5s.ALL, one_hot[index])
 
 
 def _ids_digest(ids: Sequence[str]) -> str:
@@ -228,22 +322,92 @@ def _file_stamp(file_path: str) -> dict:
             "mtime_ns": stat.st_mtime_ns}
 
 
-def _write_cache(path, data_file, ids, images, labels, num_class, class_names):
-    cache = os.path.join(path, CACHE_DIR)
-    try:
-        os.makedirs(cache, exist_ok=True)
-        meta_file = os.path.join(cache, "meta.json")
-        if os.path.exists(meta_file):
-            os.remove(meta_file)  # invalid until the arrays below are complete
-        for name, array in (("images", images), ("labels", labels)):
-            with files.atomic_path(os.path.join(cache, f"{name}.npy")) as tmp:
-                np.save(tmp, array)
-        meta = {"version": _CACHE_VERSION, "data": _file_stamp(data_file),
-                "ids_sha256": _ids_digest(ids), "num_class": num_class,
-                "class_names": list(class_names) if class_names else None}
-        files.write_json(meta_file, meta)
-    except OSError:
-        pass  # a read-only dataset folder: load from the HDF5 file each time
+class _CacheWriter:
+    """The cache's image array as it is written: a memory map under a
+    temporary name in `.cache/`, filled by the writer, or (a read-only
+    dataset folder) an array in memory and no cache."""
+
+    def __init__(self, path: str, count: int, image_shape):
+        self.folder = os.path.join(path, CACHE_DIR)
+        self.tmp = None
+        self.images = self._open(count, tuple(image_shape))
+
+    def _open(self, count, image_shape):
+        try:
+            os.makedirs(self.folder, exist_ok=True)
+            handle, self.tmp = tempfile.mkstemp(
+                prefix=".images.", suffix=".tmp.npy", dir=self.folder)
+            os.close(handle)
+            images = np.lib.format.open_memmap(
+                self.tmp, "w+", np.uint8, (count,) + tuple(image_shape))
+            # The space is claimed now: a map of a full disk would kill
+            # the process (SIGBUS) at the first page it could not store.
+            if hasattr(os, "posix_fallocate"):
+                handle = os.open(self.tmp, os.O_RDWR)
+                try:
+                    os.posix_fallocate(handle, 0, os.path.getsize(self.tmp))
+                finally:
+                    os.close(handle)
+            return images
+        except OSError as e:
+            self.abort()
+            if files.out_of_space(e):
+                raise
+            return np.empty((count,) + tuple(image_shape), np.uint8)
+
+    def shrink(self, count: int):
+        """Keeps the first `count` images (a writer that skipped some),
+        copied a part at a time into a smaller map."""
+        old, old_tmp = self.images, self.tmp
+        if old_tmp is None:
+            self.images = old[:count]
+            return
+        self.tmp = None
+        self.images = self._open(count, old.shape[1:])
+        step = max(1, (64 << 20) // max(1, int(np.prod(old.shape[1:]))))
+        for start in range(0, count, step):
+            self.images[start:start + step] = old[start:min(count,
+                                                            start + step)]
+        del old
+        os.remove(old_tmp)
+
+    def invalidate(self):
+        """The old cache is stale from the moment the data file changes."""
+        try:
+            os.remove(os.path.join(self.folder, "meta.json"))
+        except OSError:
+            pass
+
+    def abort(self):
+        if self.tmp is not None and os.path.exists(self.tmp):
+            os.remove(self.tmp)
+        self.tmp = None
+
+    def commit(self, data_file, ids, labels, num_class, class_names):
+        """Puts the arrays and their stamp in place; returns the images (a
+        read-only memory map of the cache; where that cannot be written, the
+        array as it is)."""
+        images = self.images
+        if self.tmp is None:
+            return images
+        final = os.path.join(self.folder, "images.npy")
+        try:
+            self.invalidate()
+            images.flush()
+            os.chmod(self.tmp, 0o666 & ~files.umask())
+            os.replace(self.tmp, final)
+            self.tmp = None
+            with files.atomic_path(os.path.join(self.folder,
+                                                "labels.npy")) as tmp:
+                np.save(tmp, labels)
+            meta = {"version": _CACHE_VERSION, "data": _file_stamp(data_file),
+                    "ids_sha256": _ids_digest(ids), "num_class": num_class,
+                    "class_names": list(class_names) if class_names else None}
+            files.write_json(os.path.join(self.folder, "meta.json"), meta)
+        except OSError:
+            self.abort()  # without a stamp the cache is rebuilt next time
+            return images  # (a map outlives its file's name)
+        return np.load(final, mmap_mode="r")
 
 
 def _read_cache(path, data_file, ids):
@@ -264,9 +428,23 @@ def _read_cache(path, data_file, ids):
     return images, labels, meta["num_class"], meta["class_names"]
 
 
-def _read_groups(data_file, ids):
-    """Reads and validates every listed id, one group at a time. An example
+def _read_groups(data_file, ids, path):
+    """Reads and validates every listed id, one group at a time, the images
+    straight into a new cache of folder `path` (a _CacheWriter, returned
+    uncommitted, with the labels, num_class and class names). An example
     with no `label` dataset, or an all-zero label, is unlabeled (label -1)."""
+    made = []  # the cache, made once the first image gives the shape
+    try:
+        labels, num_class, class_names = _read_groups_into(data_file, ids,
+                                                           path, made)
+        return made[0], labels, num_class, class_names
+    except BaseException:
+        for cache in made:
+            cache.abort()
+        raise
+
+
+def _read_groups_into(data_file, ids, path, made):
     try:
         f = h5py.File(data_file, "r")
     except OSError as e:
@@ -287,8 +465,9 @@ def _read_groups(data_file, ids):
                                                        example_id))
                 image = h5py.h5d.open(file_id, key + b"/image")
                 if images is None:
-                    images = _image_buffer(data_file, example_id, image,
-                                           len(ids))
+                    _check_rank(data_file, example_id, image)
+                    made.append(_CacheWriter(path, len(ids), image.shape))
+                    images = made[0].images
                 _check_image(data_file, example_id, image, images.shape[1:])
                 image.read(h5py.h5s.ALL, h5py.h5s.ALL, images[index])
                 label = _open_label(f, file_id, data_file, example_id)
@@ -321,7 +500,7 @@ def _read_groups(data_file, ids):
     if num_classes is not None and int(num_classes) != num_class:
         raise UserError(f"{data_file}: labels have {num_class} entries but the "
                         f"file's num_classes is {int(num_classes)}")
-    return images, classes, num_class, class_names
+    return classes, num_class, class_names
 
 
 def _open_label(f, file_id, data_file, example_id):
@@ -367,11 +546,10 @@ def _members_missing_or_damaged(f, data_file, example_id) -> str:
     return f"{data_file}: id '{example_id}' has no `image` dataset"
 
 
-def _image_buffer(data_file, example_id, image, count):
+def _check_rank(data_file, example_id, image):
     if len(image.shape) != 3:
         raise UserError(f"{data_file}: image of id '{example_id}' has shape "
                         f"{image.shape}; expected rank 3 [h, w, c]")
-    return np.empty((count,) + image.shape, np.uint8)
 
 
 def _label_buffer(data_file, example_id, label, count):
@@ -405,9 +583,15 @@ def load_dataset(dataset_dir: str, name: str) -> ArrayDataset:
     data_file = find_data_file(path)
     cached = _read_cache(path, data_file, ids)
     if cached is None:
-        images, labels, num_class, class_names = _read_groups(data_file, ids)
-        _write_cache(path, data_file, ids, images, labels, num_class,
-                     class_names)
+        try:
+            cache, labels, num_class, class_names = _read_groups(data_file,
+                                                                  ids, path)
+        except OSError as e:
+            if not files.out_of_space(e):
+                raise
+            raise files.no_space(os.path.join(path, CACHE_DIR),
+                                 os.path.getsize(data_file)) from None
+        images = cache.commit(data_file, ids, labels, num_class, class_names)
     else:
         images, labels, num_class, class_names = cached
     return ArrayDataset(name=name, ids=ids, images=images, labels=labels,

@@ -1,10 +1,10 @@
 """Arrays -> tf.data: the labeled, unlabeled and evaluation streams.
 
-The arrays are loaded once (format.load_dataset) and fed to tf.data; images are
-scaled from uint8 to [-1, 1] as the original did, after batching so the
-conversion is one vectorized op per batch. Arrays larger than
-`IN_MEMORY_LIMIT_BYTES` stay memory-mapped: each batch is gathered from the
-map by index.
+The images stay where they are (the cache's memory map, however large): each
+batch is read from it by index, in ascending row order, and scaled from uint8
+to [-1, 1] as the original did, after batching so the conversion is one
+vectorized op per batch. Indices, labels and the order are what live in
+memory.
 
 Order is a function, not a state: the examples of stream s in epoch e come in
 a permutation drawn from (run seed, s, e), and training step t
@@ -18,8 +18,9 @@ from typing import Optional
 import numpy as np
 import tensorflow as tf
 
+from ssgan_tf.data.rows import ImageRows
 
-IN_MEMORY_LIMIT_BYTES = 2 << 30
+
 # The streams' numbers in the permutation seeds.
 LABELED_STREAM, UNLABELED_STREAM, SECOND_UNLABELED_STREAM = 0, 1, 2
 ENDLESS = 2**62
@@ -28,15 +29,6 @@ ENDLESS = 2**62
 def scale_images(images):
     """uint8 [0, 255] -> float32 [-1, 1]."""
     return tf.cast(images, tf.float32) / 127.5 - 1.0
-
-
-def _in_memory(images):
-    """The images as one tensor when they fit in memory (streams built on the
-    same tensor share it; each built on the array would copy it), else as
-    they are."""
-    if isinstance(images, tf.Tensor) or images.nbytes > IN_MEMORY_LIMIT_BYTES:
-        return images
-    return tf.convert_to_tensor(np.asarray(images))
 
 
 def permutation(seed: int, stream: int, epoch, count: int):
@@ -66,20 +58,14 @@ def stream_order(seed: int, stream: int, count: int, batch_size: int,
 
 
 def _gatherer(images):
-    """`gather(indices)`: the uint8 images at `indices`, from a tensor or,
-    for a memory map, read in sorted order (one pass over the file)."""
-    if isinstance(images, tf.Tensor):
-        return lambda indices: tf.gather(images, indices)
-    shape = list(images.shape[1:])
-
-    def read(indices):
-        order = np.argsort(indices, kind="stable")
-        batch = np.empty((len(indices),) + tuple(shape), np.uint8)
-        batch[order] = images[indices[order]]
-        return batch
+    """`gather(indices)`: the uint8 images at `indices` (int64 [batch]),
+    read from the array (or the rows of one) in ascending row order."""
+    rows = ImageRows(images)
+    shape = list(rows.shape[1:])
 
     def gather(indices):
-        batch = tf.numpy_function(read, [indices], tf.uint8, stateful=False)
+        batch = tf.numpy_function(rows.read, [indices], tf.uint8,
+                                  stateful=False)
         return tf.ensure_shape(batch, [None] + shape)
     return gather
 
@@ -105,7 +91,7 @@ def train_stream(images, labels, labeled_indices: Optional[np.ndarray],
     labels = np.asarray(labels, np.int32)
     count = len(labels)
     all_labeled = labeled_indices is None or len(labeled_indices) == count
-    gather = _gatherer(_in_memory(images))
+    gather = _gatherer(images)
     label_table = tf.constant(labels)
     labeled = tf.constant(np.arange(count) if all_labeled
                           else np.asarray(labeled_indices), tf.int64)
@@ -120,14 +106,18 @@ def train_stream(images, labels, labeled_indices: Optional[np.ndarray],
         streams["unlabeled_g"] = stream_order(
             seed, SECOND_UNLABELED_STREAM, count, batch_size, start_step)
 
+    image_streams = [name for name in ("unlabeled", "unlabeled_g")
+                     if name in streams]
+
     def batch_of(order):
         chosen = tf.gather(labeled, order["labeled"])
-        batch = {"image": scale_images(gather(chosen)),
-                 "label": tf.gather(label_table, chosen)}
-        batch["unlabeled"] = scale_images(gather(order["unlabeled"])) \
-            if "unlabeled" in order else batch["image"]
-        if "unlabeled_g" in order:
-            batch["unlabeled_g"] = scale_images(gather(order["unlabeled_g"]))
+        # One read for every stream's images: one pass over the file a step.
+        images = tf.split(scale_images(gather(tf.concat(
+            [chosen] + [order[name] for name in image_streams], 0))),
+            1 + len(image_streams))
+        batch = {"image": images[0], "label": tf.gather(label_table, chosen),
+                 "unlabeled": images[0]}
+        batch.update(zip(image_streams, images[1:]))
         if noise_shape is not None and noise_shape[0] > 0:
             batch["noise"] = tf.random.stateless_uniform(
                 [batch_size] + list(noise_shape),

@@ -88,17 +88,21 @@ def weight_average(config, discriminator, image_shape, num_class, step=None):
 
 def data_dependent_init(built: Built, images, labeled, n_z: int, seed: int):
     """Weight normalization's data-dependent initialization, for the networks
-    that have one, on INIT_BATCH training images (the first of the labeled
-    ones where the network's paper code took labeled images: `labeled` are
-    their indices) and noise drawn from `seed`; the weight average then
-    starts from the initialized weights."""
-    if getattr(built.discriminator, "init_from_labeled", False):
-        images = np.asarray(images)[np.asarray(labeled)[:INIT_BATCH]]
-    count = min(len(images), INIT_BATCH)
+    that have one, on INIT_BATCH training images drawn at random by `seed`
+    (from the labeled ones, `labeled` their indices, where the network's
+    paper code initialized on labeled images) and noise drawn from `seed`;
+    the weight average then starts from the initialized weights."""
+    pool = (np.asarray(labeled, np.int64)
+            if getattr(built.discriminator, "init_from_labeled", False)
+            else np.arange(len(images), dtype=np.int64))
+    count = min(len(pool), INIT_BATCH)
+    chosen = pool[pipeline.permutation(seed, noise_lib.INIT, 0, len(pool))
+                  .numpy()[:count]]
+    images = np.asarray(images[chosen])
     with built.strategy.scope():
         if hasattr(built.discriminator, "initialize"):
             built.discriminator.initialize(
-                pipeline.scale_images(np.asarray(images[:count])),
+                pipeline.scale_images(images),
                 draws=noise_lib.Draws.whole(seed, 0, count, noise_lib.INIT))
         if hasattr(built.generator, "initialize"):
             built.generator.initialize(tf.random.stateless_uniform(

@@ -1,0 +1,57 @@
+"""Rows of an image array: read only when asked, in file order."""
+
+import numpy as np
+
+from ssgan_tf.data import rows as rows_lib
+from ssgan_tf.data.rows import ImageRows
+
+
+def mapped(tmp_path, count=10):
+    images = np.arange(count * 6, dtype=np.uint8).reshape(count, 2, 3, 1)
+    np.save(tmp_path / "images.npy", images)
+    return images, np.load(tmp_path / "images.npy", mmap_mode="r")
+
+
+def test_rows_read_what_indexing_the_array_gives(tmp_path):
+    images, base = mapped(tmp_path)
+    rows = ImageRows(base, [7, 2, 2, 9, 0])
+    expected = images[[7, 2, 2, 9, 0]]
+    assert len(rows) == 5 and rows.shape == (5, 2, 3, 1)
+    assert rows.dtype == np.uint8 and rows.ndim == 4
+    assert rows.nbytes == expected.nbytes
+    np.testing.assert_array_equal(np.asarray(rows), expected)
+    np.testing.assert_array_equal(rows[1], expected[1])
+    np.testing.assert_array_equal(rows[1:4], expected[1:4])
+    np.testing.assert_array_equal(rows[[4, 0]], expected[[4, 0]])
+    np.testing.assert_array_equal(rows[:, 0, 1, 0], expected[:, 0, 1, 0])
+    np.testing.assert_array_equal(rows[3, 1], expected[3, 1])
+    np.testing.assert_array_equal(rows[..., 0], expected[..., 0])
+    np.testing.assert_array_equal(rows.read(np.array([3, 3])),
+                                  expected[[3, 3]])
+
+
+def test_rows_of_rows_stay_rows_of_the_one_array(tmp_path):
+    images, base = mapped(tmp_path)
+    split = ImageRows(base, [9, 8, 7, 6, 5])
+    subset = split.take([4, 0])
+    assert subset.base is base  # no copy: still the memory map
+    np.testing.assert_array_equal(subset.rows, [5, 9])
+    np.testing.assert_array_equal(np.asarray(subset), images[[5, 9]])
+    again = ImageRows(subset)
+    assert again.base is base
+    np.testing.assert_array_equal(again.rows, [5, 9])
+
+
+def test_rows_are_read_in_ascending_order():
+    """One forward pass over the file, however the rows are ordered."""
+    asked = []
+
+    class Recording(np.ndarray):
+        def __getitem__(self, key):
+            asked.append(np.array(key))
+            return np.asarray(self).__getitem__(key)
+
+    base = np.arange(8, dtype=np.uint8).reshape(8, 1, 1, 1).view(Recording)
+    out = rows_lib.read_rows(base, np.array([6, 1, 4, 1]))
+    np.testing.assert_array_equal(out.ravel(), [6, 1, 4, 1])
+    assert asked[0].tolist() == [1, 1, 4, 6]
