@@ -176,9 +176,10 @@ class Config:
     jit_compile: bool = _field(False, "Compile the training step with XLA "
                                "(--preset mnist_100 does).")
     preset: Optional[str] = _field(None, "The paper's setup in one flag; flags "
-                                   "given explicitly still win.",
-                                   [None, "mnist_100", "svhn_1000",
-                                    "cifar10_4000"])
+                                   "given explicitly still win. own_28x28 / "
+                                   "own_32x32: its recipe for your data "
+                                   "(what --model improved_gan takes).",
+                                   [None] + list(PRESETS))
 
     def __post_init__(self):
         validate(self)  # wherever a Config comes from: flags, JSON, Python
@@ -264,13 +265,14 @@ def define_flags(flags_module, skip=()):
             flags_module.DEFINE_string(field.name, default, help_text)
 
 
-def from_flags(flag_values, skip=(), saved=None, source="the run") -> Config:
+def from_flags(flag_values, skip=(), saved=None, source="the run",
+               implied_preset: Optional[str] = None) -> Config:
     """The Config of parsed flags.
 
     Each field comes from, in order of precedence: its flag when given on the
     command line; the preset's value when --preset is given (or, resuming,
-    given again now); `saved`, the settings of the run being resumed (its
-    config.json); the flag's default. `saved` keys that are not fields
+    given again now, or `implied_preset` where none is given); `saved`, the
+    settings of the run being resumed (its config.json); the flag's default. `saved` keys that are not fields
     (written by another version) are ignored; a run-defining setting given
     with another value than `saved`'s is an error naming `source`.
     """
@@ -285,6 +287,9 @@ def from_flags(flag_values, skip=(), saved=None, source="the run") -> Config:
         if flag_values[field.name].present:
             explicit.add(field.name)
     values = merge_saved(values, explicit, saved or {}, source)
+    if implied_preset and not values.get("preset"):
+        values["preset"] = implied_preset
+        explicit.add("preset")  # applied as if given
     preset = values.get("preset")
     # A resumed run's settings already hold its preset's values, and the
     # flags it overrode them with: its preset applies again only when given.

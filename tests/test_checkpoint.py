@@ -227,27 +227,42 @@ def test_a_new_run_that_diverges_at_once_leaves_no_folder(tmp_path):
     assert os.listdir(tmp_path / "runs") == []
 
 
-def test_ctrl_c_saves_the_steps_since_the_last_checkpoint(tmp_path):
+@pytest.mark.parametrize("signum, status", [
+    (signal.SIGINT, 130), (signal.SIGTERM, 143), (signal.SIGHUP, 129)])
+def test_ctrl_c_and_a_stop_signal_save_the_steps_since_the_last_checkpoint(
+        tmp_path, signum, status):
+    """Ctrl-C, and SIGTERM / SIGHUP as preemption, Kubernetes and Slurm send
+    them: a checkpoint at the step reached, then exit 128 + the signal; the
+    run resumes from it."""
     write_tiny_dataset(tmp_path / "data")
     env = dict(os.environ, PYTHONPATH=ROOT, TF_CPP_MIN_LOG_LEVEL="2")
-    trainer = subprocess.Popen(
-        [sys.executable, os.path.join(ROOT, "trainer.py"), "--dataset", "tiny",
-         "--dataset_dir", str(tmp_path / "data"), "--train_dir",
-         str(tmp_path / "runs"), "--run_name", "stopped",
-         "--max_training_steps", "100000", "--ckpt_save_step", "100000",
-         "--steps_per_call", "5", *SMALL_RUN],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    command = [sys.executable, os.path.join(ROOT, "trainer.py"), "--dataset",
+               "tiny", "--dataset_dir", str(tmp_path / "data"), "--train_dir",
+               str(tmp_path / "runs"), "--run_name", "stopped",
+               "--max_training_steps", "100000", "--ckpt_save_step", "100000",
+               "--steps_per_call", "5", *SMALL_RUN]
+    trainer = subprocess.Popen(command, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, env=env)
     try:
         for line in trainer.stdout:
             if line.startswith("step 10/"):
                 break
-        trainer.send_signal(signal.SIGINT)
+        trainer.send_signal(signum)
         out, err = trainer.communicate(timeout=120)
     finally:
         trainer.kill()
-    assert trainer.returncode == 130, err[-3000:]
+    assert trainer.returncode == status, err[-3000:]
     assert "Traceback" not in err
     run = tmp_path / "runs" / "stopped"
     latest = tf.train.latest_checkpoint(str(run))
     assert latest is not None and int(latest.rsplit("-", 1)[1]) >= 10
     assert "interrupted at step" in out
+    assert not [name for name in os.listdir(run) if "_temp" in name]
+    if signum != signal.SIGTERM:
+        return
+    step = int(latest.rsplit("-", 1)[1])
+    resumed = run_cli("trainer.py", "--checkpoint", str(run),
+                      "--max_training_steps", str(step + 5))
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert f"resumed from {latest} at step {step}" in resumed.stdout
+    assert tf.train.latest_checkpoint(str(run)).endswith(f"-{step + 5}")

@@ -115,6 +115,28 @@ def test_the_init_batch_is_labeled_with_dropout_on():
     np.testing.assert_array_equal(gains[0], gains[2])
 
 
+def test_the_init_batch_is_a_random_draw_of_the_labeled_set():
+    """More labeled images than the init batch, grouped by class: the 500
+    are drawn at random by the seed (every class among them), not the
+    first 500 (two classes)."""
+    config = Config.from_preset("cifar10_4000", batch_size=4, n_z=8)
+    strategy = tf.distribute.get_strategy()
+    built = build_lib.build(config, strategy, (32, 32, 3), 10)
+    labeled = np.arange(1000, 3000)  # 2,000 labeled, 200 of each class
+    images = np.zeros((3000, 32, 32, 3), np.uint8)
+    images[labeled] = (np.arange(2000) // 200 * 20 + 10)[:, None, None, None]
+    seen = []
+    built.discriminator.initialize = lambda batch, draws: seen.append(
+        np.round((batch.numpy()[:, 0, 0, 0] + 1) * 127.5))
+    for seed in (1, 2, 1):
+        build_lib.data_dependent_init(built, images, labeled, config.n_z,
+                                      seed=seed)
+    assert len(seen[0]) == build_lib.INIT_BATCH
+    assert set(seen[0]) == {k * 20 + 10 for k in range(10)}
+    np.testing.assert_array_equal(seen[0], seen[2])
+    assert not np.array_equal(seen[0], seen[1])
+
+
 def test_hidden_scales_stay_at_their_initialized_values(tmp_path):
     from ssgan_tf import training
     from conftest import write_tiny_dataset
@@ -200,3 +222,47 @@ def test_chunked_and_compiled_steps_equal_the_plain_step(tmp_path):
     for key in weights[0]:
         np.testing.assert_allclose(weights[0][key], weights[1][key],
                                    rtol=1e-3, atol=1e-4, err_msg=key)
+
+
+def test_own_data_presets_follow_the_shape():
+    from ssgan_tf import presets
+    assert presets.for_shape((28, 28, 1)) == "own_28x28"
+    assert presets.for_shape((32, 32, 3)) == "own_32x32"
+    assert presets.for_shape((32, 32, 1)) == "own_32x32"
+    assert presets.for_shape((64, 64, 3)) is None
+    own = Config.from_preset("own_28x28", dataset="mine")
+    mnist = Config.from_preset("mnist_100")
+    for name in ("d_loss", "g_loss", "learning_rate_d", "learning_rate_g",
+                 "ema_decay", "batch_size", "d_init", "fm_separate_batch"):
+        assert getattr(own, name) == getattr(mnist, name), name
+    assert own.dataset == "mine" and own.num_labeled == 0 and own.epochs == 100
+
+
+def test_model_improved_gan_on_own_data_takes_the_paper_recipe(tmp_path):
+    """The README's own-data command: --model improved_gan without a preset
+    trains with the recipe of the data's shape; flags given still win, and
+    --model original keeps the original's settings."""
+    import json
+    import os
+    from conftest import run_cli, write_tiny_dataset
+    write_tiny_dataset(tmp_path / "data", count=40, shape=(28, 28, 1))
+    common = ["--dataset", "tiny", "--dataset_dir", str(tmp_path / "data"),
+              "--train_dir", str(tmp_path / "runs"), "--batch_size", "10",
+              "--max_training_steps", "2", "--nojit_compile"]
+    configs = {}
+    for name, extra in (("own", ["--model", "improved_gan",
+                                 "--learning_rate_g", "0.002"]),
+                        ("original", [])):
+        result = run_cli("trainer.py", *common, "--run_name", name, *extra)
+        assert result.returncode == 0, result.stderr[-3000:]
+        with open(os.path.join(tmp_path, "runs", name, "config.json")) as f:
+            configs[name] = json.load(f)["config"]
+        if name == "own":
+            assert "--preset own_28x28" in result.stdout
+    own, original = configs["own"], configs["original"]
+    assert own["preset"] == "own_28x28"
+    assert own["d_loss"] == "improved_gan" and own["ema_decay"] == 0.999
+    assert own["learning_rate_d"] == 0.003 and own["learning_rate_g"] == 0.002
+    assert own["jit_compile"] is False and own["batch_size"] == 10
+    assert original["preset"] is None and original["model"] == "original"
+    assert original["ema_decay"] != 0.999

@@ -52,6 +52,40 @@ def test_predict_prints_what_the_library_predicts(model, tmp_path):
     np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)
 
 
+def test_prediction_fits_images_as_conversion_did(model, tmp_path):
+    """A non-square photo: --predict --resize, predict(..., resize=True) on
+    its path or its array, and the image --from_folder --image_size wrote
+    are one image, so one prediction."""
+    from ssgan_tf.data import folder as folder_lib
+    root, run_dir, trained = model
+    rng = np.random.RandomState(7)
+    photos = {"wide": rng.randint(0, 256, (12, 30)).astype(np.uint8),
+              "tall": rng.randint(0, 256, (25, 12, 3)).astype(np.uint8)}
+    for name, array in photos.items():
+        os.makedirs(tmp_path / "photos" / name)
+        Image.fromarray(array).save(tmp_path / "photos" / name / "p.png")
+    folder_lib.convert_folder(str(tmp_path / "photos"), "photos",
+                              str(tmp_path / "data"), image_size=(12, 12),
+                              channels=1, log=lambda *a: None)
+    converted = data_format.load_dataset(str(tmp_path / "data"), "photos")
+    paths = [str(tmp_path / "photos" / name / "p.png") for name in photos]
+    order = [converted.ids.index(f"{name}_p.png") for name in photos]
+    expected = trained.predict(np.asarray(converted.images)[order])
+    np.testing.assert_array_equal(
+        trained.predict(paths, resize=True), expected)
+    np.testing.assert_array_equal(
+        trained.predict(list(photos.values()), resize=True), expected)
+    result = run_cli("evaler.py", "--checkpoint", run_dir, "--predict",
+                     *paths, "--resize", "--top_k", "1")
+    assert result.returncode == 0, result.stderr[-3000:]
+    lines = [line.split("\t") for line in result.stdout.splitlines()
+             if "\t" in line]
+    assert [float(fields[2]) for fields in lines] == pytest.approx(
+        expected.max(axis=1), abs=1e-4)
+    with pytest.raises(UserError, match="resize=True"):
+        trained.predict(np.zeros((2, 12, 6, 1), np.uint8))
+
+
 def test_predictions_file_has_a_row_per_example(model, tmp_path):
     root, run_dir, trained = model
     out = tmp_path / "test.csv"
@@ -78,10 +112,13 @@ import json, sys
 import numpy as np
 import tensorflow as tf
 images = np.load(sys.argv[2])
-served = tf.saved_model.load(sys.argv[1]).signatures["serving_default"]
-out = served(images=tf.constant(images))
+model = tf.saved_model.load(sys.argv[1])
+out = model.signatures["serving_default"](images=tf.constant(images))
+listed = model.signatures["class_list"]()["class_names"].numpy()
 json.dump({"ssgan_tf_imported": any(m.startswith("ssgan_tf")
                                     for m in sys.modules),
+           "class_list": [n.decode() for n in listed],
+           "attribute": [n.decode() for n in model.class_names.numpy()],
            "probabilities": out["probabilities"].numpy().tolist(),
            "classes": out["classes"].numpy().tolist(),
            "class_names": [n.decode() for n in out["class_names"].numpy()],
@@ -113,6 +150,8 @@ def test_export_runs_without_ssgan_tf_and_predicts_the_same(model, tmp_path):
     assert served["classes"] == expected.argmax(axis=1).tolist()
     assert served["class_names"] == [trained.class_names[c]
                                      for c in served["classes"]]
+    # the ordered classes, for a server's top-k columns
+    assert served["class_list"] == served["attribute"] == trained.class_names
 
 
 def test_samples_as_a_grid_and_as_the_originals_dump(model, tmp_path):

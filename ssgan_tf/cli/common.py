@@ -1,5 +1,6 @@
 """What every command line shares: argv in the original's style, one-line errors."""
 
+import signal
 import sys
 from typing import Callable, Optional, Sequence
 
@@ -87,6 +88,24 @@ def parse_flags(argv: Sequence[str],
               type(e).__name__)
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM or SIGHUP (cloud preemption, Kubernetes, Slurm, a closed
+    terminal), handled as Ctrl-C is: a trainer saves its steps, then exits."""
+
+    def __init__(self, signum: int):
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+def _terminate(signum, frame):  # pylint: disable=unused-argument
+    for other in STOP_SIGNALS:  # a second signal must not cut the save short
+        signal.signal(other, signal.SIG_IGN)
+    raise Terminated(signum)
+
+
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+
+
 def run(main: Callable, multi_value_flags: Sequence[str] = (),
         bool_flags: Sequence[str] = (), argv: Sequence[str] = None,
         retired: Callable[[str], Optional[str]] = lambda name: None,
@@ -102,13 +121,17 @@ def run(main: Callable, multi_value_flags: Sequence[str] = (),
 
     def guarded(args):
         quiet_python_logging()
+        for signum in STOP_SIGNALS:
+            signal.signal(signum, _terminate)
         try:
             return main(args)
         except UserError as e:
             _fail(str(e))
-        except KeyboardInterrupt:
-            print("interrupted", file=sys.stderr)
-            sys.exit(130)
+        except KeyboardInterrupt as e:
+            signum = getattr(e, "signum", signal.SIGINT)
+            print(f"interrupted ({signal.Signals(signum).name})",
+                  file=sys.stderr)
+            sys.exit(128 + signum)
 
     app.run(guarded, argv=argv,
             flags_parser=lambda args: parse_flags(args, retired))

@@ -73,4 +73,4 @@ def _image_size(values):
 def run():
     common.run(main, multi_value_flags=("dataset", "datasets", "image_size"),
                key_flags=("dataset", "dataset_dir", "mirror", "from_folder",
-                          "name", "image_size"))
+                          "name", "image_size", "rgb", "grayscale"))

@@ -4,7 +4,11 @@ appears); or a trained model put to use: classify images, export, sample."""
 
 from absl import flags
 
-from ssgan_tf import evaler
+from ssgan_tf import cli
+
+cli.import_tensorflow_quietly()  # before the library imports TensorFlow
+# pylint: disable=wrong-import-position
+from ssgan_tf import evaler  # noqa: E402
 from ssgan_tf.cli import common
 from ssgan_tf.config import EvalConfig
 from ssgan_tf.errors import UserError
@@ -75,9 +79,10 @@ def main(argv):
         sample=FLAGS.sample, sample_file=FLAGS.sample_file, seed=FLAGS.seed))
 
 
-KEY_FLAGS = ("checkpoint", "dataset", "split", "all_checkpoints", "watch",
-             "predict", "top_k", "predictions_file", "export", "sample",
-             "sample_file")
+KEY_FLAGS = ("checkpoint", "train_dir", "dataset", "dataset_dir", "split",
+             "all_checkpoints", "watch", "predict", "resize", "top_k",
+             "predictions_file", "export", "sample", "sample_file", "seed",
+             "batch_size")
 
 
 def run():

@@ -3,6 +3,7 @@ then steps in chunks that end exactly where something is due (a log line, a
 summary, a test, a sample grid or a checkpoint)."""
 
 import dataclasses
+import glob
 import math
 import os
 import shutil
@@ -244,20 +245,24 @@ def _train(config, data, built, log):
                  log)
     try:
         loop.run(trainer, iterator)
+        test_accuracy = loop.test_accuracy
+        if test_accuracy is None:  # resumed at or past the last step
+            test_accuracy = _test_accuracy(loop.predict_fn, test)
+        latest = manager.latest_checkpoint
+        if loop.saved_step is None and latest is None:
+            latest = manager.save(checkpoint_number=loop.step)
     except KeyboardInterrupt:
         loop.save_on_interrupt()
         raise
     except UserError:
         loop.clean_up_failed_start()
         raise
+    except Exception as e:  # pylint: disable=broad-except
+        if not files.out_of_space(e):
+            raise
+        raise loop.disk_full() from None
     finally:
         loop.summaries.close()
-    test_accuracy = loop.test_accuracy
-    if test_accuracy is None:  # resumed at or past the last step
-        test_accuracy = _test_accuracy(loop.predict_fn, test)
-    latest = manager.latest_checkpoint
-    if loop.saved_step is None and latest is None:
-        latest = manager.save(checkpoint_number=loop.step)
     if not data.chief:
         shutil.rmtree(save_dir, ignore_errors=True)
         latest = None
@@ -373,9 +378,39 @@ class _Loop:
             return
         if not bool(self.weights_finite()):
             return
-        self.save()
+        try:
+            self.save()
+        except Exception as e:  # pylint: disable=broad-except
+            if not files.out_of_space(e):
+                raise
+            self.log(f"\ninterrupted at step {self.step}: not saved: "
+                     f"{self.disk_full()}")
+            return
         self.log(f"\ninterrupted at step {self.step}: saved "
                  f"{self.manager.latest_checkpoint}")
+
+    def disk_full(self) -> UserError:
+        """After a write failed for want of space: the failed save's files
+        go (the newest complete checkpoint stays the newest, so the run
+        resumes from it), and the error to show."""
+        run_dir, save_dir = self.data.run_dir, self.manager.directory
+        kept = set(self.manager.checkpoints)
+        for name in os.listdir(save_dir):
+            path = os.path.join(save_dir, name)
+            prefix = path.split(".index")[0].split(".data-")[0]
+            if name.startswith("model-") and name.endswith("_temp"):
+                shutil.rmtree(path, ignore_errors=True)
+            elif name.startswith("model-") and prefix not in kept and (
+                    ".index" in name or ".data-" in name):
+                os.remove(path)
+        latest = self.manager.latest_checkpoint
+        needed = sum(os.path.getsize(p) for p in glob.glob(latest + ".*")) \
+            if latest else 4 * sum(
+                int(np.prod(v.shape)) * tf.as_dtype(v.dtype).size
+                for v in self.built.generator.variables
+                + self.built.discriminator.variables)
+        return files.no_space(run_dir, needed, f"; the newest checkpoint is "
+                              f"still {latest}" if latest else "")
 
     def clean_up_failed_start(self):
         """A new run that failed before its first checkpoint leaves no

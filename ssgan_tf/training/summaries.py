@@ -7,6 +7,15 @@ import json
 import tensorflow as tf
 from tensorboard.plugins.hparams import api as hparams_api
 
+from ssgan_tf import files
+
+# Settings that say where a run writes and how often it logs, saves and
+# tests: they do not change what it trains, so the HParams view leaves them out.
+HOUSEKEEPING = frozenset({
+    "dataset_dir", "train_dir", "prefix", "run_name", "checkpoint",
+    "log_step", "write_summary_step", "ckpt_save_step", "test_sample_step",
+    "output_save_step", "dump_result", "debug", "steps_per_call"})
+
 # The original's scalar tags (its `loss/recon_wieght` spelled right).
 SCALAR_TAGS = {
     "accuracy": "loss/accuracy", "GAN_loss": "loss/GAN_loss",
@@ -27,11 +36,12 @@ class Summaries:
             tf.summary.create_noop_writer()
 
     def configuration(self, config: dict, run_name: str, step: int):
-        """The run's settings as hparams (None written as "") and as text."""
+        """The settings that define the run as hparams (None written as "";
+        where it writes, logs and saves left out) and every setting as text."""
         values = {name: "" if value is None else value
                   for name, value in config.items()
-                  if value is None or isinstance(value, (bool, int, float,
-                                                         str))}
+                  if name not in HOUSEKEEPING and (value is None or isinstance(
+                      value, (bool, int, float, str)))}
         with self.writer.as_default(step=step):
             hparams_api.hparams(values, trial_id=run_name)
             tf.summary.text("config", "```\n" + json.dumps(
@@ -59,4 +69,8 @@ class Summaries:
         self.writer.flush()
 
     def close(self):
-        self.writer.close()
+        try:
+            self.writer.close()
+        except Exception as e:  # pylint: disable=broad-except
+            if not files.out_of_space(e):
+                raise  # (a full disk is reported by what first hit it)
