@@ -352,15 +352,15 @@ def test_write_is_atomic_when_interrupted(tmp_path, monkeypatch):
 
 def test_a_split_is_rows_of_the_cache_not_a_copy(tmp_path):
     """A split, its labeled part and a subset are row numbers into the one
-    memory map: training reads the images from disk however large."""
+    cache file: training reads the images from disk however large."""
     write_tiny_dataset(tmp_path, count=40)
     train, test = splits.train_and_test(str(tmp_path), "tiny")
     whole = data_format.load_dataset(str(tmp_path), "tiny")
-    assert isinstance(whole.images, np.memmap)
+    assert isinstance(whole.images.base, data_format.ImageFile)
     position = {example_id: i for i, example_id in enumerate(whole.ids)}
     for split in (train, test, train.take([3, 1]), test.labeled_only()):
         assert isinstance(split.images, data_format.ImageRows)
-        assert isinstance(split.images.base, np.memmap)
+        assert isinstance(split.images.base, data_format.ImageFile)
         np.testing.assert_array_equal(
             split.images.rows, [position[i] for i in split.ids])
         np.testing.assert_array_equal(

@@ -1,6 +1,7 @@
 """Rows of an image array: read only when asked, in file order."""
 
 import numpy as np
+import pytest
 
 from ssgan_tf.data import rows as rows_lib
 from ssgan_tf.data.rows import ImageRows
@@ -55,3 +56,22 @@ def test_rows_are_read_in_ascending_order():
     out = rows_lib.read_rows(base, np.array([6, 1, 4, 1]))
     np.testing.assert_array_equal(out.ravel(), [6, 1, 4, 1])
     assert asked[0].tolist() == [1, 1, 4, 6]
+
+
+def test_an_image_file_reads_what_numpy_loads(tmp_path):
+    """The cache read with pread: any rows, runs of them in one read."""
+    images = np.random.RandomState(0).randint(0, 256, (50, 3, 4, 2)).astype(
+        np.uint8)
+    np.save(tmp_path / "images.npy", images)
+    on_disk = rows_lib.ImageFile(str(tmp_path / "images.npy"))
+    assert on_disk.shape == images.shape and on_disk.dtype == np.uint8
+    assert len(on_disk) == 50 and on_disk.nbytes == images.nbytes
+    np.testing.assert_array_equal(on_disk[7], images[7])
+    np.testing.assert_array_equal(on_disk[-1], images[-1])
+    np.testing.assert_array_equal(on_disk[10:20], images[10:20])
+    wanted = np.array([0, 1, 2, 9, 30, 31, 49])
+    np.testing.assert_array_equal(on_disk[wanted], images[wanted])
+    split = ImageRows(on_disk, [49, 3, 3, 20])
+    np.testing.assert_array_equal(np.asarray(split), images[[49, 3, 3, 20]])
+    with pytest.raises(IndexError):
+        on_disk[np.array([3, 50])]

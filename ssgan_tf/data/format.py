@@ -28,7 +28,7 @@ import h5py
 import numpy as np
 
 from ssgan_tf import files
-from ssgan_tf.data.rows import ImageRows
+from ssgan_tf.data.rows import ImageFile, ImageRows
 from ssgan_tf.errors import UserError
 
 DATA_FILE_NAMES = ("data.hy", "data.hdf5")  # written: the first; read: either
@@ -39,6 +39,7 @@ UNLABELED = -1  # the label of an example that has none
 SPLIT_SEED = 123  # the original's RandomState seed for the 80/20 split
 TRAIN_FRACTION = 0.8
 _CACHE_VERSION = 1
+_READ_CHUNK = 1024  # examples read from data.hy between writes to the cache
 
 
 @dataclasses.dataclass(frozen=True)
@@ -254,7 +255,7 @@ class DatasetWriter:
         labeled = labels != UNLABELED
         one_hot[np.flatnonzero(labeled), labels[labeled]] = 1
         _write_groups(self._file, ids, images, one_hot)
-        self._cache.images[start:start + len(ids)] = images
+        self._cache.write(start, images)
 
     def commit(self, splits: Optional[Dict[str, Sequence[str]]] = None) -> str:
         """Puts the dataset in place (data.hy renamed last); returns its path."""
@@ -282,8 +283,11 @@ class DatasetWriter:
         for other in DATA_FILE_NAMES[1:]:
             if os.path.exists(os.path.join(self.path, other)):
                 os.remove(os.path.join(self.path, other))
-        self._cache.commit(self.data_file, self.ids, self.labels,
-                           self.num_class, self.class_names)
+        try:
+            self._cache.commit(self.data_file, self.ids, self.labels,
+                               self.num_class, self.class_names)
+        except OSError:
+            pass  # the dataset stands; its cache is rebuilt when next loaded
         return self.data_file
 
 
@@ -323,53 +327,50 @@ def _file_stamp(file_path: str) -> dict:
 
 
 class _CacheWriter:
-    """The cache's image array as it is written: a memory map under a
-    temporary name in `.cache/`, filled by the writer, or (a read-only
-    dataset folder) an array in memory and no cache."""
+    """The cache's image array as it is written: an `.npy` file under a
+    temporary name in `.cache/`, written with `pwrite` a chunk at a time (a
+    memory map would hold every written page in the process), or, for a
+    read-only dataset folder, an array in memory and no cache."""
 
     def __init__(self, path: str, count: int, image_shape):
         self.folder = os.path.join(path, CACHE_DIR)
-        self.tmp = None
-        self.images = self._open(count, tuple(image_shape))
-
-    def _open(self, count, image_shape):
+        self.tmp, self._fd, self.memory = None, None, None
+        self.shape = (count,) + tuple(int(d) for d in image_shape)
+        self.row_bytes = int(np.prod(self.shape[1:]))
         try:
             os.makedirs(self.folder, exist_ok=True)
             handle, self.tmp = tempfile.mkstemp(
                 prefix=".images.", suffix=".tmp.npy", dir=self.folder)
-            os.close(handle)
-            images = np.lib.format.open_memmap(
-                self.tmp, "w+", np.uint8, (count,) + tuple(image_shape))
-            # The space is claimed now: a map of a full disk would kill
-            # the process (SIGBUS) at the first page it could not store.
+            self._fd = handle
+            header = _npy_header(self.shape)
+            self.offset = len(header)
+            _pwrite_all(self._fd, header, 0)
+            # The space is claimed now: a full disk shows at once.
             if hasattr(os, "posix_fallocate"):
-                handle = os.open(self.tmp, os.O_RDWR)
-                try:
-                    os.posix_fallocate(handle, 0, os.path.getsize(self.tmp))
-                finally:
-                    os.close(handle)
-            return images
+                os.posix_fallocate(self._fd, 0,
+                                   self.offset + count * self.row_bytes)
         except OSError as e:
             self.abort()
             if files.out_of_space(e):
                 raise
-            return np.empty((count,) + tuple(image_shape), np.uint8)
+            self.memory = np.empty(self.shape, np.uint8)
+
+    def write(self, start: int, images: np.ndarray):
+        """Rows `start` on: uint8 images [k, h, w, c]."""
+        if self.memory is not None:
+            self.memory[start:start + len(images)] = images
+            return
+        _pwrite_all(self._fd, np.ascontiguousarray(images, np.uint8),
+                    self.offset + start * self.row_bytes)
 
     def shrink(self, count: int):
-        """Keeps the first `count` images (a writer that skipped some),
-        copied a part at a time into a smaller map."""
-        old, old_tmp = self.images, self.tmp
-        if old_tmp is None:
-            self.images = old[:count]
+        """Keeps the first `count` rows (a writer that skipped some)."""
+        self.shape = (count,) + self.shape[1:]
+        if self.memory is not None:
+            self.memory = self.memory[:count]
             return
-        self.tmp = None
-        self.images = self._open(count, old.shape[1:])
-        step = max(1, (64 << 20) // max(1, int(np.prod(old.shape[1:]))))
-        for start in range(0, count, step):
-            self.images[start:start + step] = old[start:min(count,
-                                                            start + step)]
-        del old
-        os.remove(old_tmp)
+        _pwrite_all(self._fd, _npy_header(self.shape, self.offset), 0)
+        os.ftruncate(self._fd, self.offset + count * self.row_bytes)
 
     def invalidate(self):
         """The old cache is stale from the moment the data file changes."""
@@ -379,21 +380,23 @@ class _CacheWriter:
             pass
 
     def abort(self):
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
         if self.tmp is not None and os.path.exists(self.tmp):
             os.remove(self.tmp)
         self.tmp = None
 
     def commit(self, data_file, ids, labels, num_class, class_names):
-        """Puts the arrays and their stamp in place; returns the images (a
-        read-only memory map of the cache; where that cannot be written, the
-        array as it is)."""
-        images = self.images
-        if self.tmp is None:
-            return images
+        """Puts the arrays and their stamp in place; returns the images (the
+        cache file, read on demand; in a read-only folder, the array)."""
+        if self.memory is not None:
+            return self.memory
         final = os.path.join(self.folder, "images.npy")
         try:
             self.invalidate()
-            images.flush()
+            os.close(self._fd)
+            self._fd = None
             os.chmod(self.tmp, 0o666 & ~files.umask())
             os.replace(self.tmp, final)
             self.tmp = None
@@ -404,10 +407,28 @@ class _CacheWriter:
                     "ids_sha256": _ids_digest(ids), "num_class": num_class,
                     "class_names": list(class_names) if class_names else None}
             files.write_json(os.path.join(self.folder, "meta.json"), meta)
-        except OSError:
-            self.abort()  # without a stamp the cache is rebuilt next time
-            return images  # (a map outlives its file's name)
-        return np.load(final, mmap_mode="r")
+        except BaseException:
+            self.abort()
+            raise
+        return ImageRows(ImageFile(final))
+
+
+def _npy_header(shape, length: Optional[int] = None) -> bytes:
+    """A version 1.0 `.npy` header for uint8 `shape`, padded to `length`
+    bytes (default: a multiple of 64, as numpy writes them)."""
+    text = "{'descr': '|u1', 'fortran_order': False, 'shape': %r, }" % (
+        tuple(shape),)
+    total = length or -(-(10 + len(text) + 1) // 64) * 64
+    text += " " * (total - 10 - len(text) - 1) + "\n"
+    return b"\x93NUMPY\x01\x00" + (total - 10).to_bytes(2, "little") + \
+        text.encode("latin1")
+
+
+def _pwrite_all(fd: int, data, offset: int):
+    view = memoryview(data).cast("B")
+    while len(view):
+        written = os.pwrite(fd, view, offset)
+        view, offset = view[written:], offset + written
 
 
 def _read_cache(path, data_file, ids):
@@ -419,7 +440,7 @@ def _read_cache(path, data_file, ids):
                 or meta["data"] != _file_stamp(data_file)
                 or meta["ids_sha256"] != _ids_digest(ids)):
             return None
-        images = np.load(os.path.join(cache, "images.npy"), mmap_mode="r")
+        images = ImageRows(ImageFile(os.path.join(cache, "images.npy")))
         labels = np.load(os.path.join(cache, "labels.npy"))
     except (OSError, ValueError, KeyError):
         return None
@@ -467,9 +488,14 @@ def _read_groups_into(data_file, ids, path, made):
                 if images is None:
                     _check_rank(data_file, example_id, image)
                     made.append(_CacheWriter(path, len(ids), image.shape))
-                    images = made[0].images
+                    images = np.empty((_READ_CHUNK,) + image.shape, np.uint8)
                 _check_image(data_file, example_id, image, images.shape[1:])
-                image.read(h5py.h5s.ALL, h5py.h5s.ALL, images[index])
+                image.read(h5py.h5s.ALL, h5py.h5s.ALL,
+                           images[index % _READ_CHUNK])
+                if index % _READ_CHUNK == _READ_CHUNK - 1 or \
+                        index == len(ids) - 1:  # a chunk to the cache
+                    first = index - index % _READ_CHUNK
+                    made[0].write(first, images[:index - first + 1])
                 label = _open_label(f, file_id, data_file, example_id)
                 if label is None:
                     continue  # unlabeled: its row stays all zero
@@ -482,6 +508,8 @@ def _read_groups_into(data_file, ids, path, made):
             raise UserError(_members_missing_or_damaged(
                 f, data_file, example_id)) from None
         except (OSError, RuntimeError) as e:
+            if files.out_of_space(e):
+                raise
             raise UserError(f"{data_file}: the file is damaged: cannot read "
                             f"id '{example_id}' ({e}); rebuild or download "
                             f"the dataset again") from None
@@ -586,12 +614,13 @@ def load_dataset(dataset_dir: str, name: str) -> ArrayDataset:
         try:
             cache, labels, num_class, class_names = _read_groups(data_file,
                                                                   ids, path)
+            images = cache.commit(data_file, ids, labels, num_class,
+                                  class_names)
         except OSError as e:
             if not files.out_of_space(e):
                 raise
             raise files.no_space(os.path.join(path, CACHE_DIR),
                                  os.path.getsize(data_file)) from None
-        images = cache.commit(data_file, ids, labels, num_class, class_names)
     else:
         images, labels, num_class, class_names = cached
     return ArrayDataset(name=name, ids=ids, images=images, labels=labels,

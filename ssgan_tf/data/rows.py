@@ -1,15 +1,82 @@
 """Rows of an image array by index: a split of a dataset without a copy.
 
-A dataset's images are one array, usually a read-only memory map of the
-cache file. A split, a labeled subset or a batch is a list of row numbers
-into it; only reading turns rows into memory, and then only those rows,
-read in file order (one forward pass over the file however the rows are
-ordered).
+A dataset's images are one array, usually the cache file on disk, read on
+demand (ImageFile). A split, a labeled subset or a batch is a list of row
+numbers into it; only reading turns rows into memory, and then only those
+rows, read in file order (one forward pass over the file however the rows
+are ordered).
 """
 
+import os
 from typing import Sequence, Union
 
 import numpy as np
+
+
+class ImageFile:
+    """The images of a `.npy` file, read on demand with `pread`: nothing is
+    mapped into the process, so its memory holds what was asked for and no
+    more (a memory map's read-ahead soon holds the whole file). Indexed by
+    an int, a slice or an ascending index array."""
+
+    def __init__(self, path: str):
+        self.path = path
+        with open(path, "rb") as f:
+            version = np.lib.format.read_magic(f)
+            read_header = (np.lib.format.read_array_header_1_0
+                           if version == (1, 0)
+                           else np.lib.format.read_array_header_2_0)
+            shape, fortran, dtype = read_header(f)
+            self.offset = f.tell()
+        if fortran or len(shape) < 1:
+            raise ValueError(f"{path}: not a C-ordered array of rows")
+        self.shape, self.dtype = tuple(shape), np.dtype(dtype)
+        self.ndim = len(self.shape)
+        self.row_bytes = int(np.prod(self.shape[1:])) * self.dtype.itemsize
+        self._fd = os.open(path, os.O_RDONLY)
+
+    def __del__(self):
+        if getattr(self, "_fd", None) is not None:
+            os.close(self._fd)
+            self._fd = None
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    @property
+    def nbytes(self) -> int:
+        return self.shape[0] * self.row_bytes
+
+    def _read(self, first: int, count: int, out) -> None:
+        view = memoryview(out).cast("B")
+        done = 0
+        while done < count * self.row_bytes:
+            got = os.preadv(self._fd, [view[done:]], self.offset
+                            + first * self.row_bytes + done)
+            if got <= 0:
+                raise OSError(f"{self.path}: file shorter than its header says")
+            done += got
+
+    def __getitem__(self, key):
+        if isinstance(key, (int, np.integer)):
+            key = int(key) + (self.shape[0] if key < 0 else 0)
+            if not 0 <= key < self.shape[0]:
+                raise IndexError(key)
+            out = np.empty(self.shape[1:], self.dtype)
+            self._read(key, 1, out)
+            return out
+        rows = np.arange(self.shape[0])[key] if isinstance(key, slice) \
+            else np.asarray(key, np.int64)
+        out = np.empty((len(rows),) + self.shape[1:], self.dtype)
+        if not len(rows):
+            return out
+        if rows.min() < 0 or rows.max() >= self.shape[0]:
+            raise IndexError("row out of range")
+        # one read per run of consecutive rows
+        breaks = np.flatnonzero(np.diff(rows) != 1) + 1
+        for start, end in zip(np.r_[0, breaks], np.r_[breaks, len(rows)]):
+            self._read(int(rows[start]), int(end - start), out[start:end])
+        return out
 
 
 def read_rows(base: np.ndarray, rows: np.ndarray) -> np.ndarray:
