@@ -13,7 +13,8 @@ A dataset is a folder `<dataset_dir>/<NAME>/` holding
 
 Reading the file one group at a time is slow (about 13 s for MNIST), so the
 arrays are also kept contiguously in `.cache/` beside the data and rebuilt
-whenever `data.hy` or `id.txt` changes; loading from there is a memory map.
+whenever `data.hy` or `id.txt` changes; training reads its rows from there on
+demand (rows.ImageFile), so memory never holds the whole dataset.
 """
 
 import contextlib
@@ -49,8 +50,8 @@ class ArrayDataset:
     Attributes:
       name: the dataset's folder name.
       ids: the ids, a list of str.
-      images: uint8 [n, h, w, c]: an array (usually a read-only memory map
-        of the cache), or rows of one (`ImageRows`, for a split).
+      images: uint8 [n, h, w, c]: rows of the cache file, read on demand
+        (`ImageRows` of an `ImageFile`), or of an array in memory.
       labels: int64 array [n] of class indices, UNLABELED (-1) for an
         example without a label.
       num_class: the length of the one-hot label vectors.

@@ -1,6 +1,6 @@
 """Arrays -> tf.data: the labeled, unlabeled and evaluation streams.
 
-The images stay where they are (the cache's memory map, however large): each
+The images stay where they are (the cache file, however large): each
 batch is read from it by index, in ascending row order, and scaled from uint8
 to [-1, 1] as the original did, after batching so the conversion is one
 vectorized op per batch. Indices, labels and the order are what live in
