@@ -190,8 +190,10 @@ def convert_folder(folder: str, name: str, dataset_dir: str = "datasets",
             seen.add(example)
         raise UserError(f"--from_folder {folder}: two images would get one id "
                         f"('/' becomes '_'): {_listing(twice)}")
+    headers = []
     with concurrent.futures.ThreadPoolExecutor(8) as pool:
-        headers = list(pool.map(_header, paths))
+        for start in range(0, len(paths), CHUNK_IMAGES):  # few futures alive
+            headers += pool.map(_header, paths[start:start + CHUNK_IMAGES])
     unreadable = [p for p, h in zip(paths, headers) if h is None]
     kept = [i for i, h in enumerate(headers) if h is not None]
     shape = _common_shape(folder, [paths[i] for i in kept],
