@@ -1,7 +1,8 @@
 """MNIST with few labels: test accuracy against training time.
 
     python benchmarks/accuracy.py [--variant preset] [--seeds 1 2 3]
-                                  [--minutes 15] [--schedule_steps N]
+                                  [--minutes 15] [--fit_time]
+                                  [--schedule_steps N]
                                   [--labels drawn|paper] [--ema_decay D]
                                   [--learning_rate_g R]
                                   [--set FIELD=VALUE ...] [--out DIR]
@@ -82,6 +83,11 @@ def main():
                         help="the variant's schedule in this many steps (its "
                              "learning rate decays over the last third of "
                              "them): a schedule sized to the time budget")
+    parser.add_argument("--fit_time", action="store_true",
+                        help="the schedule fitted to --minutes, as "
+                             "trainer.py --max_seconds without "
+                             "--max_training_steps; without it the variant's "
+                             "fixed schedule is stopped by --minutes")
     parser.add_argument("--mixed_precision", action="store_true")
     parser.add_argument("--ema_decay", type=float, default=None,
                         help="evaluate an average of the discriminator's "
@@ -107,6 +113,9 @@ def main():
     args = parser.parse_args()
     if args.steps and args.schedule_steps:
         parser.error("--steps and --schedule_steps exclude each other")
+    if args.fit_time and (args.steps or args.schedule_steps):
+        parser.error("--fit_time fits the schedule to --minutes: leave out "
+                     "--steps and --schedule_steps")
     num_labeled = VARIANTS[args.variant]["num_labeled"]
     labels_used = num_labeled or "all"  # num_labeled 0: every training label
     if args.labels == "paper" and num_labeled != 100:
@@ -150,7 +159,7 @@ def main():
             log_step=every, write_summary_step=every,
             output_save_step=10 * every, ckpt_save_step=10 * every,
             steps_per_call=min(50, every),
-            mixed_precision=args.mixed_precision)
+            mixed_precision=args.mixed_precision, fit_to_time=args.fit_time)
             for seed in args.seeds]
     except (UserError, TypeError) as error:
         parser.error(f"the runs' settings: {error}")
@@ -167,6 +176,7 @@ def main():
         result = training.run(config)
         runs.append({"seed": seed, "final_step": result["step"],
                      "final_test_accuracy": result["test_accuracy"],
+                     "schedule": result["schedule"],
                      "history": [{"step": s, "seconds": round(t, 1),
                                   "test_accuracy": a}
                                  for s, t, a in result["history"]]})
@@ -175,6 +185,7 @@ def main():
               "mixed_precision": args.mixed_precision, "steps": args.steps,
               "labels": args.labels,
               "schedule_steps": args.schedule_steps,
+              "fit_time": args.fit_time,
               "num_labeled": num_labeled,
               "minutes": args.minutes,
               "runs": runs, **common.machine()}
@@ -183,6 +194,7 @@ def main():
         f"-lrg{args.learning_rate_g:g}"
         if args.learning_rate_g is not None else "") + (
         f"-schedule{args.schedule_steps}" if args.schedule_steps else "") + (
+        f"-fitted{args.minutes:g}min" if args.fit_time else "") + (
         "".join(f"-{k}{v}" for k, v in changes.items())) + (
         "-paperlabels" if args.labels == "paper" else "")
     with open(os.path.join(args.out, f"accuracy-{tag}.json"), "w") as f:

@@ -31,6 +31,12 @@ def _detail(default, help_text, choices=None):
         "help": help_text, "choices": choices, "flag": False})
 
 
+def _derived(default, help_text):
+    """A field that follows from the flags given (`from_flags`), no flag."""
+    return dataclasses.field(default=default, metadata={
+        "help": help_text, "choices": None, "flag": False, "derived": True})
+
+
 # The settings that define what a run trains: a resume keeps the run's, and
 # one given differently is an error.
 RUN_SETTINGS = ("dataset", "max_sample", "num_labeled", "labeled_ids", "seed",
@@ -145,8 +151,18 @@ class Config:
                                       "(the paper: 1/3); 0: constant.")
     ema_decay: float = _field(0.0, "Exponential moving average of D's weights, "
                               "used for evaluation; 0: off (the paper: 0.9999).")
-    max_seconds: float = _field(0.0, "Stop (and save) after this much training "
-                                "wall time in seconds; 0: no limit.")
+    max_seconds: float = _field(0.0, "Training wall time in seconds. Alone, "
+                                "the schedule is fitted to it: as many steps "
+                                "as the time allows (at most "
+                                "--max_training_steps), the learning-rate "
+                                "decay and the weight average placed in "
+                                "them, the final model saved at the end. "
+                                "With --max_training_steps or --epochs: a "
+                                "stop (and save). 0: no limit.")
+    fit_to_time: bool = _derived(False, "The schedule is fitted to "
+                                 "--max_seconds (given without "
+                                 "--max_training_steps or --epochs); a "
+                                 "resumed run keeps its form.")
     steps_per_call: int = _field(20, "Training steps run inside one "
                                  "tf.function call.")
     # --- logging
@@ -214,6 +230,9 @@ class Config:
         values = dict(PRESETS[name], preset=name, **overrides)
         if "max_training_steps" in overrides and "epochs" not in overrides:
             values["epochs"] = 0  # a length given in steps replaces epochs
+        if "fit_to_time" not in overrides:  # as the flags
+            values["fit_to_time"] = fits_to_time(values, set(overrides),
+                                                 resuming=False)
         return cls(**values)
 
 
@@ -301,7 +320,18 @@ def from_flags(flag_values, skip=(), saved=None, source="the run",
         values["norm_type"] = "none"
     if "max_training_steps" in explicit and "epochs" not in explicit:
         values["epochs"] = 0  # a length given in steps replaces one in epochs
+    values["fit_to_time"] = fits_to_time(values, explicit, resuming=bool(saved))
     return Config(**values)
+
+
+def fits_to_time(values: Dict[str, Any], explicit, resuming: bool) -> bool:
+    """Whether the schedule is fitted to --max_seconds: given without a
+    length in steps or epochs; a resumed run keeps its form unless a length
+    is given now."""
+    if "max_training_steps" in explicit or "epochs" in explicit:
+        return False
+    fitted = values.get("fit_to_time", False) if resuming else True
+    return bool(fitted and values.get("max_seconds", 0) > 0)
 
 
 def merge_saved(values: Dict[str, Any], explicit, saved: Dict[str, Any],
@@ -332,6 +362,8 @@ def resumed(config: Config, saved: Dict[str, Any],
     values = merge_saved(dataclasses.asdict(config), explicit, saved, source)
     if "max_training_steps" in explicit and "epochs" not in explicit:
         values["epochs"] = 0  # a length given in steps replaces one in epochs
+    if "fit_to_time" not in explicit:
+        values["fit_to_time"] = fits_to_time(values, explicit, resuming=True)
     return Config(**values)
 
 
@@ -346,7 +378,8 @@ def flag_names():
 
 def detail_names():
     return [field.name for field in dataclasses.fields(Config)
-            if not field.metadata["flag"]]
+            if not field.metadata["flag"]
+            and not field.metadata.get("derived")]
 
 
 def retired_flag(name: str) -> Optional[str]:
@@ -438,6 +471,13 @@ def validate(config: Config):
         raise UserError("--strategy multi_worker needs --run_name NAME (the "
                         "same on every worker) so all workers use one run "
                         "folder")
+    if config.fit_to_time and config.max_seconds <= 0:
+        raise UserError("fit_to_time needs --max_seconds > 0")
+    if config.fit_to_time and config.strategy == "multi_worker":
+        # Each worker would measure its own rate and fit its own schedule.
+        raise UserError("--max_seconds without --max_training_steps fits the "
+                        "schedule on one machine; with --strategy "
+                        "multi_worker give --max_training_steps too")
     if config.model == "sgan" and (config.d_loss != "original"
                                    or config.g_loss != "original"):
         raise UserError("--model sgan has its own two-head losses; leave "

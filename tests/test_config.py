@@ -154,3 +154,36 @@ def test_every_config_is_checked_when_it_is_built():
         config_lib.Config(batch_size=-5)
     with pytest.raises(UserError, match="--seed"):
         config_lib.Config().replace(seed=-1)
+
+
+def test_max_seconds_alone_fits_the_schedule_to_the_time():
+    assert parse("--preset", "mnist_100", "--max_seconds", "900").fit_to_time
+    assert config_lib.Config.from_preset("mnist_100",
+                                         max_seconds=900.0).fit_to_time
+    # with a length in steps or epochs the time is a stop, as it was
+    for length in (["--max_training_steps", "5000"], ["--epochs", "3"]):
+        assert not parse("--max_seconds", "900", *length).fit_to_time
+    assert not config_lib.Config.from_preset(
+        "mnist_100", max_seconds=900.0, max_training_steps=5000).fit_to_time
+    assert not parse().fit_to_time and not parse("--preset", "mnist_100") \
+        .fit_to_time
+    # a resume keeps the run's form; a length given now makes it a stop
+    fitted = config_lib.saved_settings(json.loads(parse(
+        "--max_seconds", "900").to_json()), "run/config.json")
+    fixed = config_lib.saved_settings(json.loads(parse(
+        "--max_training_steps", "800").to_json()), "run/config.json")
+    assert parse("--checkpoint", "run", saved=fitted).fit_to_time
+    assert parse("--checkpoint", "run", "--max_seconds", "1200",
+                 saved=fitted).fit_to_time
+    assert not parse("--checkpoint", "run", "--max_training_steps", "900",
+                     saved=fitted).fit_to_time
+    assert not parse("--checkpoint", "run", "--max_seconds", "60",
+                     saved=fixed).fit_to_time
+    # fitted needs a time, and one machine's clock
+    with pytest.raises(UserError, match="max_seconds"):
+        config_lib.Config(fit_to_time=True)
+    with pytest.raises(UserError, match="multi_worker"):
+        parse("--max_seconds", "60", "--strategy", "multi_worker",
+              "--run_name", "r")
+    assert "fit_to_time" not in config_lib.flag_names()
+    assert "fit_to_time" not in config_lib.detail_names()

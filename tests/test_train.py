@@ -45,7 +45,7 @@ def trained(tmp_path_factory):
     result = run_cli("trainer.py", "--dataset", "tiny", "--dataset_dir",
                      str(root / "data"), "--train_dir", str(root / "runs"),
                      "--max_training_steps", "40", "--dump_result", "True",
-                     *ORIGINAL_FLAGS)
+                     "--max_seconds", "600", *ORIGINAL_FLAGS)
     assert result.returncode == 0, result.stderr[-3000:]
     runs = os.listdir(root / "runs")
     assert len(runs) == 1
@@ -111,6 +111,46 @@ def test_discriminator_loss_goes_down(trained):
     _, run_dir, _ = trained
     d_loss = read_events(run_dir)["loss/d_loss"]
     assert d_loss[40] < d_loss[10]
+
+
+def test_max_seconds_with_max_training_steps_is_a_stop(trained):
+    # the steps win: the run ends at step 40 with the configured schedule
+    _, run_dir, result = trained
+    info = json.loads(open(os.path.join(run_dir, "config.json")).read())
+    assert info["config"]["fit_to_time"] is False
+    assert info["schedule"] == {"final_step": 40, "decay_start": 40.0,
+                                "ema_decay": 0.0, "fitted_to_seconds": None}
+    assert "fitted" not in result.stdout
+
+
+def test_max_seconds_alone_fits_the_schedule_and_ends_its_decay(tmp_path):
+    write_tiny_dataset(tmp_path / "data", count=64, shape=(12, 12, 1))
+    result = run_cli("trainer.py", "--dataset", "tiny", "--dataset_dir",
+                     str(tmp_path / "data"), "--train_dir",
+                     str(tmp_path / "runs"), "--max_seconds", "8",
+                     "--lr_decay_fraction", "0.5", "--ema_decay", "0.999",
+                     *ORIGINAL_FLAGS)
+    assert result.returncode == 0, result.stderr[-3000:]
+    run_dir = glob.glob(str(tmp_path / "runs" / "*"))[0]
+    info = json.loads(open(os.path.join(run_dir, "config.json")).read())
+    schedule = info["schedule"]
+    final = schedule["final_step"]
+    assert info["config"]["fit_to_time"] is True
+    assert schedule["fitted_to_seconds"] == 8.0 and final > 20
+    # the weight average's window: 1,000 steps of the 20,000-step default
+    # schedule, in proportion
+    window = 1000 * final / 20000
+    assert window > 2
+    assert schedule["ema_decay"] == pytest.approx(1 - 1 / window, abs=1e-5)
+    assert os.path.isfile(os.path.join(run_dir, f"model-{final}.index"))
+    assert f"--max_training_steps {final} trains the same schedule" in \
+        result.stdout
+    assert re.search(r"--max_seconds 8: about \d+ steps fit", result.stdout)
+    # the learning rate: the peak at first, 0 at the final step
+    rates = read_events(run_dir)["lr/discriminator"]
+    assert rates[20] == pytest.approx(0.0005)
+    assert rates[final] == 0.0
+    assert min(s for s, r in rates.items() if r < 0.0005) > final / 3
 
 
 def test_progress_lines_report_test_accuracy(trained):

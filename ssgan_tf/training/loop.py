@@ -2,6 +2,7 @@
 then steps in chunks that end exactly where something is due (a log line, a
 summary, a test, a sample grid or a checkpoint)."""
 
+import contextlib
 import dataclasses
 import glob
 import math
@@ -19,6 +20,7 @@ from ssgan_tf.data import format as data_format, pipeline, splits
 from ssgan_tf.errors import UserError
 from ssgan_tf.training import build as build_lib
 from ssgan_tf.training import progress as progress_lib
+from ssgan_tf.training import schedule as schedule_lib
 from ssgan_tf.training import step as step_lib
 from ssgan_tf.training import summaries as summaries_lib
 from ssgan_tf.training import watch as watch_lib
@@ -54,7 +56,7 @@ def data_info(train, test, config):
 
 def run(config, log=print, resume_merged=False):
     """Trains one run. Returns a dict: run_dir, step, test_accuracy,
-    checkpoint, history.
+    checkpoint, history, schedule (the plan it ended with).
 
     With `config.checkpoint` the run resumes: with the run's settings
     (merged into `config` as trainer.py merges its flags, unless
@@ -93,8 +95,7 @@ def run(config, log=print, resume_merged=False):
         built = build_lib.build(config, strategy, train.image_shape,
                                 train.num_class)
         if restore_from:
-            with strategy.scope():
-                ckpt_lib.restore(built.checkpoint, restore_from)
+            build_lib.restore(built, restore_from)
         # Nothing is written before this point: every check above can fail.
         new = run_dir is None
         if branch_of:
@@ -161,21 +162,26 @@ def _next_event(step, config, last):
     return min(due)
 
 
-def _write_run_files(config, data, strategy):
-    """config.json and labeled_ids.txt (the chief's)."""
-    ckpt_lib.write_run_info(data.run_dir, {
+def _write_run_files(config, data, strategy, plan):
+    """config.json and labeled_ids.txt (the chief's); returns what
+    config.json holds."""
+    info = {
         "config": dataclasses.asdict(config),
         "data": data_info(data.train, data.test, config),
         "strategy": {"name": type(strategy).__name__,
                      "replicas": strategy.num_replicas_in_sync,
                      "per_replica_batch": config.batch_size //
-                     strategy.num_replicas_in_sync}})
+                     strategy.num_replicas_in_sync},
+        "schedule": dict(plan.as_dict(), fitted_to_seconds=config.max_seconds
+                         if config.fit_to_time else None)}
+    ckpt_lib.write_run_info(data.run_dir, info)
     files.write_lines(os.path.join(data.run_dir, LABELED_IDS_FILE),
                       [data.train.ids[i] for i in data.labeled])
     for split, dataset in (("train", data.train), ("test", data.test)):
         files.write_lines(os.path.join(data.run_dir,
                                        splits.RUN_SPLIT_FILES[split]),
                           dataset.ids)
+    return info
 
 
 def _fixed_noise(config, data, log):
@@ -204,8 +210,10 @@ def _fixed_noise(config, data, log):
 
 def _train(config, data, built, log):
     strategy, train, test = built.strategy, data.train, data.test
-    if data.chief:
-        _write_run_files(config, data, strategy)
+    plan = schedule_lib.fixed_plan(config) if built.schedule is None else \
+        built.schedule.plan()
+    run_info = _write_run_files(config, data, strategy, plan) \
+        if data.chief else None
     # Every worker saves (saving may need all of them), but only the chief
     # into the run folder; the others into a scratch folder removed at the end.
     save_dir = data.run_dir if data.chief else tempfile.mkdtemp(
@@ -242,7 +250,7 @@ def _train(config, data, built, log):
             f"{strategy.num_replicas_in_sync} replica(s); run folder "
             f"{data.run_dir}")
     loop = _Loop(config, data, built, manager, _fixed_noise(config, data, log),
-                 log)
+                 run_info, log)
     try:
         loop.run(trainer, iterator)
         test_accuracy = loop.test_accuracy
@@ -266,21 +274,33 @@ def _train(config, data, built, log):
     if not data.chief:
         shutil.rmtree(save_dir, ignore_errors=True)
         latest = None
+    if loop.fit is not None:
+        log(f"the schedule fitted to --max_seconds {config.max_seconds:g} "
+            f"ended at step {loop.plan.final_step} after "
+            f"{loop.fit.elapsed():.0f} s of training; --max_training_steps "
+            f"{loop.plan.final_step} trains the same schedule without the "
+            f"clock")
     log(f"step {loop.step}: test accuracy {test_accuracy:.4f} on {len(test)} "
         f"examples; checkpoint {latest}; TensorBoard: tensorboard --logdir "
         f"{data.run_dir}")
     return {"run_dir": data.run_dir, "step": loop.step,
             "test_accuracy": test_accuracy, "checkpoint": latest,
-            "history": loop.history}
+            "history": loop.history, "schedule": loop.plan.as_dict()}
 
 
 class _Loop:
     """The steps of one run, in chunks that end where something is due, and
     what it does when a chunk goes wrong or the user stops it."""
 
-    def __init__(self, config, data, built, manager, fixed_noise, log):
+    def __init__(self, config, data, built, manager, fixed_noise, run_info,
+                 log):
         self.config, self.data, self.built = config, data, built
         self.manager, self.fixed_noise, self.log = manager, fixed_noise, log
+        self.run_info = run_info  # config.json's contents (the chief's)
+        self.plan = schedule_lib.fixed_plan(config) if built.schedule is None \
+            else built.schedule.plan()
+        self.fit = None  # a schedule_lib.TimeFit while a time-fitted run runs
+        self.costs = {}  # seconds of the last test, sample grid and save
         self.predict_fn = evaluate.make_predict_fn(built.classifier,
                                                    data.train.num_class)
         self.sample_fn = tf.function(
@@ -291,7 +311,7 @@ class _Loop:
             + built.discriminator.trainable_variables]))
         self.summaries = summaries_lib.Summaries(data.run_dir,
                                                  enabled=data.chief)
-        self.progress = progress_lib.Progress(config.max_training_steps, log)
+        self.progress = progress_lib.Progress(self.plan.final_step, log)
         self.watch = watch_lib.LostGeneratorWatch(
             enabled=watch_lib.watches(config))
         self.step = built.step
@@ -304,22 +324,33 @@ class _Loop:
     def run(self, trainer, iterator):
         config = self.config
         started = time.perf_counter()
+        if self.built.schedule is not None:
+            self.fit = schedule_lib.TimeFit(
+                config, float(self.built.schedule.trained_seconds.numpy()))
+            if self.fit.out_of_time():  # its time was spent before
+                return
         window_start, window_steps = time.perf_counter(), 0
-        while self.step < config.max_training_steps:
-            target = _next_event(self.step, config, config.max_training_steps)
+        final = self.plan.final_step
+        while self.step < final:
+            target = _next_event(self.step, config, final)
             count = min(config.steps_per_call, target - self.step)
             metrics = trainer.run(iterator, tf.constant(count, tf.int32))
             self.step += count
             window_steps += count
             step = self.step
-            finished = step >= config.max_training_steps or (
-                config.max_seconds > 0 and
-                time.perf_counter() - started >= config.max_seconds)
+            if self.fit is not None:
+                final = self._refit(step)
+                finished = step >= final or self.fit.out_of_time()
+            else:
+                finished = step >= final or (
+                    config.max_seconds > 0 and
+                    time.perf_counter() - started >= config.max_seconds)
             metrics = {k: float(v) for k, v in metrics.items()}
             self._check_finite(metrics)
             if step % config.test_sample_step == 0 or finished:
-                self.test_accuracy = _test_accuracy(self.predict_fn,
-                                                    self.data.test)
+                with self._timed("test"):
+                    self.test_accuracy = _test_accuracy(self.predict_fn,
+                                                        self.data.test)
                 self.summaries.test_accuracy(self.test_accuracy, step)
                 self.history.append((step, time.perf_counter() - started,
                                      self.test_accuracy))
@@ -330,9 +361,11 @@ class _Loop:
                     learning_rate_g=float(self.built.g_optimizer.learning_rate)),
                     step)
             if step % config.output_save_step == 0 or finished:
-                self._samples(step)
+                with self._timed("samples"):
+                    self._samples(step)
             if step % config.ckpt_save_step == 0 or finished:
-                self.save()
+                with self._timed("save"):
+                    self.save()
             if step % config.log_step == 0 or finished:
                 elapsed = max(time.perf_counter() - window_start, 1e-9)
                 self.progress.show(step, metrics, self.test_accuracy,
@@ -345,9 +378,46 @@ class _Loop:
                 break
         self.summaries.flush()
 
+    def _refit(self, step) -> int:
+        """The time-fitted plan after the chunk ending at `step`, set where
+        the step reads it; returns its final step."""
+        first = self.fit.rate is None
+        plan = self.fit.update(step, self.plan, sum(self.costs.values()))
+        if plan is None or plan == self.plan:
+            return self.plan.final_step
+        self.built.schedule.set(plan)
+        self.plan = plan
+        self.progress.total = plan.final_step
+        if first:
+            whole = "the whole schedule" if \
+                plan.final_step >= self.config.max_training_steps else "about"
+            self.progress.note(
+                f"--max_seconds {self.config.max_seconds:g}: {whole} "
+                f"{plan.final_step} steps fit at {self.fit.rate:.1f} steps/s; "
+                f"learning rates decay from step {plan.decay_start:.0f}"
+                + (f", the weight average's decay {plan.ema_decay:.5f}"
+                   if plan.ema_decay else "") +
+                " (re-estimated as the run goes)")
+        return plan.final_step
+
+    @contextlib.contextmanager
+    def _timed(self, name):
+        start = time.perf_counter()
+        yield
+        self.costs[name] = time.perf_counter() - start
+
     def save(self):
+        if self.fit is not None:
+            self.built.schedule.trained_seconds.assign(self.fit.elapsed())
         self.manager.save(checkpoint_number=self.step)
         self.saved_step = self.step
+        if self.fit is not None and self.run_info is not None:
+            self.run_info["schedule"] = dict(
+                self.plan.as_dict(), fitted_to_seconds=self.config.max_seconds,
+                trained_seconds=round(self.fit.elapsed(), 1),
+                steps_per_second=None if self.fit.rate is None else
+                round(self.fit.rate, 2))
+            ckpt_lib.write_run_info(self.data.run_dir, self.run_info)
 
     def _check_finite(self, metrics):
         """Stops before a save could keep non-finite weights: the losses are

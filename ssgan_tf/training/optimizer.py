@@ -12,12 +12,16 @@ class LinearTailDecay(keras.optimizers.schedules.LearningRateSchedule):
     Training steps are counted by `step_counter` when given (the generator's
     optimizer reads the discriminator's update count: one D update per step,
     while the generator's own count depends on `--update_rate`), else by the
-    optimizer's own update count.
+    optimizer's own update count. With `plan` (a `schedule.PlanVariables`)
+    the decay runs from its `decay_start` to its `final_step`, which a
+    time-fitted run moves as it goes; `total_steps` is then unused.
     """
 
-    def __init__(self, base, total_steps, fraction, step_counter=None):
+    def __init__(self, base, total_steps, fraction, step_counter=None,
+                 plan=None):
         self.base, self.total_steps = base, total_steps
         self.fraction, self.step_counter = fraction, step_counter
+        self.plan = plan
 
     def __call__(self, iterations):
         if self.fraction <= 0:
@@ -25,8 +29,14 @@ class LinearTailDecay(keras.optimizers.schedules.LearningRateSchedule):
         counter = iterations if self.step_counter is None else \
             self.step_counter
         step = tf.cast(counter, tf.float32)
-        start = self.total_steps * (1.0 - self.fraction)
-        remaining = (self.total_steps - step) / (self.total_steps - start)
+        if self.plan is None:
+            start = self.total_steps * (1.0 - self.fraction)
+            remaining = (self.total_steps - step) / (self.total_steps - start)
+        else:
+            final = tf.convert_to_tensor(self.plan.final_step)
+            remaining = tf.math.divide_no_nan(
+                final - step,
+                final - tf.convert_to_tensor(self.plan.decay_start))
         return self.base * tf.clip_by_value(remaining, 0.0, 1.0)
 
     def get_config(self):
@@ -76,9 +86,9 @@ def _handle(variable):
     return variable.handle
 
 
-def build_optimizer(config, learning_rate, step_counter=None):
+def build_optimizer(config, learning_rate, step_counter=None, plan=None):
     schedule = LinearTailDecay(learning_rate, config.max_training_steps,
-                               config.lr_decay_fraction, step_counter)
+                               config.lr_decay_fraction, step_counter, plan)
     # No global_clipnorm: TrainStep clips the summed gradient of all replicas.
     optimizer = FusedAdam(schedule, beta_1=config.adam_beta1,
                           epsilon=config.adam_epsilon)

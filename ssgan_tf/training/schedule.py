@@ -1,0 +1,135 @@
+"""How long a run trains, and where its learning-rate decay and weight
+average sit: the configured number of steps, or (`--max_seconds` without
+`--max_training_steps`) as many steps as the time allows, re-estimated from
+the measured step rate as the run goes."""
+
+import dataclasses
+import math
+import time
+from typing import Optional
+
+import tensorflow as tf
+
+
+@dataclasses.dataclass(frozen=True)
+class Plan:
+    """The run ends after `final_step`; the learning rates fall linearly from
+    `decay_start` to 0 at `final_step`; the weight average uses `ema_decay`."""
+    final_step: int
+    decay_start: float
+    ema_decay: float
+
+    def as_dict(self):
+        return {"final_step": self.final_step,
+                "decay_start": round(self.decay_start, 1),
+                "ema_decay": round(self.ema_decay, 6)}
+
+
+def fixed_plan(config) -> Plan:
+    """The configured schedule: `max_training_steps`, decaying over the last
+    `lr_decay_fraction`, the weight average at `ema_decay`."""
+    total = config.max_training_steps
+    return Plan(total, total * (1.0 - config.lr_decay_fraction),
+                config.ema_decay)
+
+
+def fitted_plan(config, step: int, rate: float, seconds_left: float,
+                current: Plan) -> Plan:
+    """The schedule for a run at `step` that has `seconds_left` to train at
+    `rate` steps a second: the configured schedule shrunk to the steps that
+    fit (never stretched past `max_training_steps`).
+
+    Before the decay has begun it starts at the last `lr_decay_fraction` of
+    the steps (or now, if that has passed); once under way it is re-aimed at
+    the new final step from the current learning rate, so the rate never
+    jumps. The weight average's window (1 / (1 - decay) steps) shrinks in
+    proportion to the run, as the preset's window stands to its schedule.
+    """
+    final = step + max(0, math.floor(rate * max(seconds_left, 0.0)))
+    final = max(step, min(final, config.max_training_steps))
+    fraction = config.lr_decay_fraction
+    if step <= current.decay_start:
+        start = max(float(step), final * (1.0 - fraction))
+    else:
+        remaining = (current.final_step - step) / max(
+            current.final_step - current.decay_start, 1e-9)
+        if remaining <= 0 or final <= step:  # the end: the rate is 0 now
+            final, start = step, current.decay_start
+        else:
+            start = final - (final - step) / min(remaining, 1.0)
+    return Plan(final, start, fitted_ema_decay(config, final))
+
+
+def fitted_ema_decay(config, final_step: int) -> float:
+    """`ema_decay` with its window scaled by final_step / max_training_steps."""
+    if config.ema_decay <= 0:
+        return 0.0
+    window = min(1.0, final_step / config.max_training_steps) / (
+        1.0 - config.ema_decay)
+    return 1.0 - 1.0 / max(window, 1.0)
+
+
+class PlanVariables(tf.Module):
+    """The plan as variables the learning-rate schedule and the weight
+    average read inside the compiled step, and that the checkpoint keeps (a
+    resumed time-fitted run goes on with its plan and its time spent)."""
+
+    def __init__(self, plan: Plan):
+        super().__init__(name="schedule")
+        self.final_step = tf.Variable(float(plan.final_step), trainable=False,
+                                      dtype=tf.float32)
+        self.decay_start = tf.Variable(plan.decay_start, trainable=False,
+                                       dtype=tf.float32)
+        self.ema_decay = tf.Variable(plan.ema_decay, trainable=False,
+                                     dtype=tf.float32)
+        self.trained_seconds = tf.Variable(0.0, trainable=False,
+                                           dtype=tf.float64)
+
+    def plan(self) -> Plan:
+        return Plan(int(round(float(self.final_step.numpy()))),
+                    float(self.decay_start.numpy()),
+                    float(self.ema_decay.numpy()))
+
+    def set(self, plan: Plan):
+        self.final_step.assign(float(plan.final_step))
+        self.decay_start.assign(plan.decay_start)
+        self.ema_decay.assign(plan.ema_decay)
+
+
+class TimeFit:
+    """Fits a run's plan to `config.max_seconds` of training, counted over
+    every session of the run (`spent` seconds before this one).
+
+    The first chunk (tracing, compilation) is warm-up; from then on the step
+    rate is the steps over the seconds since it, every test, summary and
+    checkpoint included, and `reserve` seconds are kept for the final
+    evaluation and save.
+    """
+
+    def __init__(self, config, spent: float, clock=time.perf_counter):
+        self.config, self.spent, self.clock = config, spent, clock
+        self.started = clock()
+        self.mark = None  # (step, seconds) at the end of warm-up
+        self.rate = None
+
+    def elapsed(self) -> float:
+        """Training seconds of the run so far, every session counted."""
+        return self.spent + self.clock() - self.started
+
+    def update(self, step: int, current: Plan,
+               reserve: float = 0.0) -> Optional[Plan]:
+        """The plan after a chunk that ended at `step`, or None during
+        warm-up."""
+        now = self.elapsed()
+        if self.mark is None:
+            self.mark = (step, now)
+            return None
+        steps, seconds = step - self.mark[0], now - self.mark[1]
+        if steps <= 0 or seconds <= 0:
+            return None
+        self.rate = steps / seconds
+        return fitted_plan(self.config, step, self.rate,
+                           self.config.max_seconds - now - reserve, current)
+
+    def out_of_time(self) -> bool:
+        return self.elapsed() >= self.config.max_seconds
