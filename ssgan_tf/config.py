@@ -260,6 +260,8 @@ class EvalConfig:
     sample: int = 0
     sample_file: Optional[str] = None
     seed: Optional[int] = None
+    suggest: int = 0
+    suggest_file: Optional[str] = None
 
 
 def define_flags(flags_module, skip=()):

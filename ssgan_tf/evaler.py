@@ -45,7 +45,8 @@ def run(eval_config, log=print) -> Optional[Dict]:
     if not os.path.exists(path) and not os.path.isfile(path + ".index") and \
             not os.path.isabs(path) and eval_config.train_dir:
         path = os.path.join(eval_config.train_dir, path)
-    if eval_config.predict or eval_config.export or eval_config.sample:
+    if eval_config.predict or eval_config.export or eval_config.sample or \
+            eval_config.suggest:
         return _use(eval_config, path, log)
     run_dir, prefix = ckpt_lib.resolve_checkpoint(path, log=log)
     info = ckpt_lib.read_run_info(run_dir)
@@ -136,6 +137,18 @@ def _use(eval_config, path, log):
                 probabilities, model.class_names, k)):
             log("\t".join([image_path] + [f"{name}\t{p:.4f}"
                                           for name, p in ranked]))
+    if eval_config.suggest:
+        csv_path = eval_config.suggest_file or os.path.join(
+            model.run_dir, f"suggest-{model.step}.csv")
+        suggestions = model.suggest(eval_config.suggest,
+                                    eval_config.dataset_dir)
+        sheet = write_suggestions(model, suggestions, csv_path)
+        short = f" (only {len(suggestions)} unlabeled)" if \
+            len(suggestions) < eval_config.suggest else ""
+        log(f"{len(suggestions)} images to label{short} in {csv_path} (fill "
+            f"in the label column), pictured in {sheet}; then: python "
+            f"download.py --add_labels {csv_path} --name "
+            f"{model.info['config']['dataset']}")
     if eval_config.sample:
         write_samples(model, eval_config.sample, eval_config.sample_file,
                       eval_config.seed)
@@ -157,6 +170,33 @@ def write_samples(model, count, path, seed=None):
         data_format.write_images(path, images)
     else:
         plots.save_sample_grid(images, path)
+
+
+SUGGEST_COLUMNS = ("id", "predicted", "probability", "runner_up",
+                   "runner_up_probability", "p_real", "label")
+
+
+def write_suggestions(model, suggestions, csv_path) -> str:
+    """The suggestions as a CSV to fill in (its first line, a comment, names
+    the checkpoint and step) and a contact sheet beside it (the same name,
+    .png); returns the sheet's path."""
+    if not csv_path.lower().endswith(".csv"):
+        raise UserError(f"--suggest_file {csv_path}: expected a name ending "
+                        f"in .csv")
+    lines = [f"# suggested by {model.checkpoint} (step {model.step}): fill "
+             f"in label (a class name or index)", ",".join(SUGGEST_COLUMNS)]
+    for item in suggestions:
+        lines.append(",".join([
+            _csv(item["id"]), _csv(item["predicted"]),
+            f"{item['probability']:.4f}", _csv(item["runner_up"]),
+            f"{item['runner_up_probability']:.4f}", f"{item['p_real']:.4f}",
+            ""]))
+    sheet = csv_path[:-len(".csv")] + ".png"
+    plots.save_contact_sheet(
+        np.asarray([item["image"] for item in suggestions]),
+        [item["id"] for item in suggestions], sheet)
+    files.write_text(csv_path, "\n".join(lines) + "\n")
+    return sheet
 
 
 def write_predictions(model, dataset, path):

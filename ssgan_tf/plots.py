@@ -55,6 +55,31 @@ def save_sample_grid(images: np.ndarray, path: str, scale: int = 3):
             plt.imsave(tmp, mosaic)
 
 
+def save_contact_sheet(images: np.ndarray, captions, path: str,
+                       columns: int = 10):
+    """uint8 images [n, h, w, c] in a grid, each captioned (an id)."""
+    plt = _pyplot()
+    count = len(images)
+    columns = max(1, min(columns, count))
+    rows = max(1, math.ceil(count / columns))
+    figure, axes = plt.subplots(rows, columns, squeeze=False,
+                                figsize=(1.3 * columns, 1.5 * rows))
+    for index, axis in enumerate(axes.flat):
+        axis.axis("off")
+        if index >= count:
+            continue
+        image = np.asarray(images[index])
+        if image.shape[-1] == 1:
+            axis.imshow(image[..., 0], cmap="gray", vmin=0, vmax=255)
+        else:
+            axis.imshow(image)
+        axis.set_title(str(captions[index])[:18], fontsize=7)
+    figure.tight_layout()
+    with files.atomic_path(path) as tmp:
+        figure.savefig(tmp, dpi=80)
+    plt.close(figure)
+
+
 def save_confusion(result: dict, path: str):
     """The confusion matrix of an evaluation result, with class names."""
     plt = _pyplot()

@@ -3,6 +3,7 @@ generator, evaluation, and a SavedModel that runs without this package.
 
     model = ssgan_tf.load("train_dir/<run>")      # or .../model-<step>
     probabilities = model.predict(images_uint8)     # [n, N]
+    to_label = model.suggest(100)                   # what to label next
     images = model.sample(16, seed=0)               # uint8 [16, h, w, c]
     model.export("exported/")                       # tf.saved_model
 """
@@ -16,9 +17,10 @@ import numpy as np
 import tensorflow as tf
 
 from ssgan_tf import checkpoint as ckpt_lib, evaluate, models
+from ssgan_tf import suggest as suggest_lib
 from ssgan_tf.data import format as data_format
 from ssgan_tf.data import images as images_lib
-from ssgan_tf.data import pipeline
+from ssgan_tf.data import pipeline, splits
 from ssgan_tf.errors import UserError
 
 BATCH = 500
@@ -111,6 +113,43 @@ class TrainedModel:
         PIL images or file paths), each fitted as training's conversion
         fits (scaled to cover, centre cut out: ssgan_tf.fit_image)."""
         return self.predict_with_realness(images, resize)[0]
+
+    def suggest(self, count: int,
+                dataset_dir: Optional[str] = None) -> List[Dict]:
+        """The `count` unlabeled training examples of the run (those outside
+        its labeled_ids.txt, and those without a label) whose labels would
+        help most, best first (ranked by ssgan_tf.suggest.rank): one dict
+        each with id, predicted, probability, runner_up,
+        runner_up_probability, p_real and image (uint8 [h, w, c]).
+        `dataset_dir` overrides the run's."""
+        if count <= 0:
+            raise UserError(f"--suggest must be positive, got {count}")
+        pool = self.unlabeled_examples(dataset_dir)
+        probabilities, p_real = self.predict_with_realness(pool.images)
+        rows = suggest_lib.rank(probabilities, p_real, count)
+        predicted, top, runner_up, second = suggest_lib.margins(
+            probabilities[rows])
+        images = np.asarray(pool.images[rows]) if len(rows) else []
+        return [{"id": pool.ids[row], "predicted": self.class_names[first],
+                 "probability": float(p1),
+                 "runner_up": self.class_names[other],
+                 "runner_up_probability": float(p2),
+                 "p_real": float(p_real[row]), "image": image}
+                for row, first, p1, other, p2, image in zip(
+                    rows, predicted, top, runner_up, second, images)]
+
+    def unlabeled_examples(self, dataset_dir: Optional[str] = None):
+        """The run's training examples it saw without a label."""
+        config = self.info["config"]
+        train, _ = splits.train_and_test(
+            dataset_dir or config["dataset_dir"], config["dataset"],
+            config.get("max_sample", 0), run_dir=self.run_dir)
+        self.check_dataset(train)
+        path = os.path.join(self.run_dir, splits.LABELED_IDS_FILE)
+        labeled = set(data_format.read_ids(path)) if os.path.isfile(path) \
+            else set()
+        return train.take([i for i, example_id in enumerate(train.ids)
+                           if example_id not in labeled])
 
     def sample(self, count: int, seed: Optional[int] = None) -> np.ndarray:
         """`count` generated images, uint8 [count, h, w, c]; `seed` fixes them."""

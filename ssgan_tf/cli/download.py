@@ -1,9 +1,10 @@
-"""download.py: fetch MNIST / SVHN / CIFAR-10, or convert a folder of images."""
+"""download.py: fetch MNIST / SVHN / CIFAR-10, convert a folder of images, or
+take labels back into a dataset."""
 
 from absl import flags
 
 from ssgan_tf.cli import common
-from ssgan_tf.data import folder, sources
+from ssgan_tf.data import folder, labels, sources
 from ssgan_tf.errors import UserError
 
 FLAGS = flags.FLAGS
@@ -22,7 +23,8 @@ flags.DEFINE_string("from_folder", None, "Convert this folder of PNG/JPEG "
                     "images (DIR/<class>/, or DIR/train/<class>/ and "
                     "DIR/test/<class>/; DIR/unlabeled/ without labels) "
                     "instead of downloading.")
-flags.DEFINE_string("name", None, "Dataset name for --from_folder.")
+flags.DEFINE_string("name", None, "Dataset name for --from_folder and "
+                    "--add_labels.")
 flags.DEFINE_list("image_size", None, "With --from_folder: fit every image to "
                   "H W pixels (or one number: square), aspect kept by a "
                   "centre crop.")
@@ -30,11 +32,20 @@ flags.DEFINE_bool("grayscale", False, "With --from_folder: convert every "
                   "image to grey.")
 flags.DEFINE_bool("rgb", False, "With --from_folder: convert every image to "
                   "RGB.")
+flags.DEFINE_string("add_labels", None, "Write the labels filled in this CSV "
+                    "(evaler.py --suggest's, columns id and label: a class "
+                    "name or index) into dataset --name's data.hy.")
 
 
 def main(argv):
     if len(argv) > 1:
         raise UserError(f"unexpected arguments: {' '.join(argv[1:])}")
+    if FLAGS.add_labels:
+        if not FLAGS.name:
+            raise UserError("--add_labels needs --name NAME, the dataset the "
+                            "labels belong to")
+        labels.add_labels(FLAGS.add_labels, FLAGS.dataset_dir, FLAGS.name)
+        return
     if FLAGS.from_folder:
         if not FLAGS.name:
             raise UserError("--from_folder needs --name NAME for the dataset")
@@ -73,4 +84,5 @@ def _image_size(values):
 def run():
     common.run(main, multi_value_flags=("dataset", "datasets", "image_size"),
                key_flags=("dataset", "dataset_dir", "mirror", "from_folder",
-                          "name", "image_size", "rgb", "grayscale"))
+                          "name", "image_size", "rgb", "grayscale",
+                          "add_labels"))

@@ -49,6 +49,12 @@ flags.DEFINE_integer("sample", 0, "Draw this many images from the generator "
 flags.DEFINE_string("sample_file", None, "Where --sample writes: FILE.png (a "
                     "grid) or FILE.hy (the original's g_img dump).")
 flags.DEFINE_integer("seed", None, "With --sample: fixes the drawn images.")
+flags.DEFINE_integer("suggest", 0, "Suggest the N unlabeled training images "
+                     "whose labels would help most: a CSV to fill in (then "
+                     "download.py --add_labels) and a contact sheet PNG.")
+flags.DEFINE_string("suggest_file", None, "Where --suggest writes FILE.csv "
+                    "(and FILE.png); default: suggest-<step>.csv in the run "
+                    "folder.")
 
 
 def main(argv):
@@ -63,6 +69,10 @@ def main(argv):
         raise UserError(f"--top_k must be positive, got {FLAGS.top_k}")
     if FLAGS["sample"].present and FLAGS.sample <= 0:
         raise UserError(f"--sample must be positive, got {FLAGS.sample}")
+    if FLAGS["suggest"].present and FLAGS.suggest <= 0:
+        raise UserError(f"--suggest must be positive, got {FLAGS.suggest}")
+    if FLAGS.suggest_file and not FLAGS.suggest:
+        raise UserError("--suggest_file goes with --suggest N")
     if FLAGS.sample and not FLAGS.sample_file:
         raise UserError("--sample needs --sample_file FILE.png (a grid) or "
                         "FILE.hy")
@@ -76,13 +86,14 @@ def main(argv):
         plots=FLAGS.plots, predictions_file=FLAGS.predictions_file,
         predict=tuple(FLAGS.predict) if FLAGS.predict else None,
         top_k=FLAGS.top_k, resize=FLAGS.resize, export=FLAGS.export,
-        sample=FLAGS.sample, sample_file=FLAGS.sample_file, seed=FLAGS.seed))
+        sample=FLAGS.sample, sample_file=FLAGS.sample_file, seed=FLAGS.seed,
+        suggest=FLAGS.suggest, suggest_file=FLAGS.suggest_file))
 
 
 KEY_FLAGS = ("checkpoint", "train_dir", "dataset", "dataset_dir", "split",
              "all_checkpoints", "watch", "predict", "resize", "top_k",
              "predictions_file", "export", "sample", "sample_file", "seed",
-             "batch_size")
+             "suggest", "suggest_file", "batch_size")
 
 
 def run():

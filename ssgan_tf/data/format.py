@@ -450,6 +450,26 @@ def _read_cache(path, data_file, ids):
     return images, labels, meta["num_class"], meta["class_names"]
 
 
+def refresh_cached_labels(path, data_file, ids, labels):
+    """After only the labels of `data_file` changed (its images did not):
+    the cache takes the new labels and the file's new stamp, so it is not
+    rebuilt from the whole file."""
+    cache = os.path.join(path, CACHE_DIR)
+    try:
+        with open(os.path.join(cache, "meta.json")) as f:
+            meta = json.load(f)
+    except (OSError, ValueError):
+        return
+    if meta.get("version") != _CACHE_VERSION or \
+            meta.get("ids_sha256") != _ids_digest(ids):
+        return
+    os.remove(os.path.join(cache, "meta.json"))  # stale until rewritten
+    with files.atomic_path(os.path.join(cache, "labels.npy")) as tmp:
+        np.save(tmp, np.asarray(labels, np.int64))
+    meta["data"] = _file_stamp(data_file)
+    files.write_json(os.path.join(cache, "meta.json"), meta)
+
+
 def _read_groups(data_file, ids, path):
     """Reads and validates every listed id, one group at a time, the images
     straight into a new cache of folder `path` (a _CacheWriter, returned

@@ -11,6 +11,7 @@ from ssgan_tf.errors import UserError
 
 # A run folder's record of its split: the ids it trains and tests on.
 RUN_SPLIT_FILES = {"train": "train_ids.txt", "test": "test_ids.txt"}
+LABELED_IDS_FILE = "labeled_ids.txt"  # a run's labeled examples
 
 
 def train_and_test(dataset_dir: str, name: str, max_sample: int = 0,

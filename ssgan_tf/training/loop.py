@@ -28,7 +28,7 @@ from ssgan_tf.training import watch as watch_lib
 keras = tf.keras
 
 FIXED_NOISE_FILE = "fixed_noise.npy"
-LABELED_IDS_FILE = "labeled_ids.txt"
+LABELED_IDS_FILE = splits.LABELED_IDS_FILE
 GRID_SIZE = 64
 
 
