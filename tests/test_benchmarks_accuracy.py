@@ -100,3 +100,22 @@ def test_all_labels_baseline_trains_on_every_label_without_a_gan(tmp_path,
     with open(os.path.join(mnist_dir, "mnist", "id_train.txt")) as f:
         train_ids = f.read().split()
     assert len(train_ids) > 100 and sorted(seen) == sorted(train_ids)
+
+
+def test_the_time_fitted_form_records_the_schedule_it_settled_on(tmp_path,
+                                                                mnist_dir):
+    out = tmp_path / "out"
+    result = run_cli(os.path.join("benchmarks", "accuracy.py"), "--variant",
+                     "baseline", "--seeds", "1", "--minutes", "0.1",
+                     "--fit_time", "--dataset_dir", mnist_dir, "--mirror", "",
+                     "--out", str(out))
+    assert result.returncode == 0, result.stderr[-2000:]
+    with open(out / "accuracy-baseline-fitted0.1min.json") as f:
+        record = json.load(f)
+    run, = record["runs"]
+    assert record["fit_time"] is True
+    assert run["schedule"]["final_step"] == run["final_step"] < 60000
+    refused = run_cli(os.path.join("benchmarks", "accuracy.py"), "--fit_time",
+                      "--steps", "5", "--dataset_dir", mnist_dir,
+                      "--out", str(out))
+    assert refused.returncode == 2 and "--fit_time" in refused.stderr
