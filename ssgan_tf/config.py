@@ -124,6 +124,13 @@ class Config:
                                       "its own (the paper's code), not from "
                                       "the discriminator step's.")
     adam_epsilon: float = _detail(1e-7, "Adam's epsilon for both networks.")
+    adam_epsilon_form: str = _detail("keras", "Where Adam's epsilon is added: "
+                                     "to the root of the second moment as "
+                                     "Keras keeps it (keras: without its bias "
+                                     "correction, so early steps see a larger "
+                                     "epsilon) or of the bias-corrected one "
+                                     "(paper: the paper's Theano code).",
+                                     ["keras", "paper"])
     # --- optimization
     max_training_steps: int = _field(20000, "Training steps (each: one D "
                                      "update and --update_rate G updates).")

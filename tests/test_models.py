@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from ssgan_tf.models import layers, original
+from ssgan_tf.models import improved_gan, layers, original
 
 
 @pytest.mark.parametrize("shape, num_class", [((28, 28, 1), 10),
@@ -267,3 +267,65 @@ def test_a_checkpoint_of_a_network_alone_holds_every_weight(tmp_path, model,
         assert len(old.weights) == len(new.weights)
         for a, b in zip(old.weights, new.weights):
             np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+def centre_tap(shape):
+    """A kernel [k, k, a, b] that is 1 at its centre, 0 elsewhere."""
+    kernel = np.zeros(shape, np.float32)
+    kernel[shape[0] // 2, shape[1] // 2] = 1.0
+    return kernel
+
+
+def impulse(size, row, column):
+    image = np.zeros([1, size, size, 1], np.float32)
+    image[0, row, column, 0] = 1.0
+    return tf.constant(image)
+
+
+def peak(output):
+    output = np.asarray(output)[0, ..., 0]
+    return tuple(int(i) for i in np.unravel_index(np.argmax(output),
+                                                  output.shape)), output.max()
+
+
+def test_stride_2_layers_are_padded_as_the_papers_theano_code():
+    """Theano's pad=1 / 'half': output pixel i of a stride-2 convolution
+    sits over input pixel 2i, and input pixel i of a transposed one lands
+    on output pixel 2i; TensorFlow's "same" shifts both by one."""
+    conv = layers.WeightNormConv2D(1, 3, strides=2, padding=1)
+    conv.build((None, 32, 32, 1))
+    conv.v.assign(centre_tap(conv.v.shape))
+    out = conv(impulse(32, 10, 6))
+    assert out.shape == (1, 16, 16, 1)
+    assert peak(out) == ((5, 3), pytest.approx(1.0))
+    # "same" misses the impulse with its centre tap altogether
+    same = tf.nn.conv2d(impulse(32, 10, 6), centre_tap([3, 3, 1, 1]), 2,
+                        "SAME")
+    assert float(tf.reduce_max(same)) == 0.0
+
+    up = layers.WeightNormConv2DTranspose(1, 5, 2)
+    up.build((None, 16, 16, 1))
+    up.v.assign(centre_tap(up.v.shape))
+    out = up(impulse(16, 3, 5))
+    assert out.shape == (1, 32, 32, 1)
+    assert peak(out) == ((6, 10), pytest.approx(1.0))
+
+    # the generator's batch-normed transposed convolutions: "valid", cut
+    deconv = tf.keras.layers.Conv2DTranspose(1, 5, 2, "valid",
+                                             output_padding=1, use_bias=False)
+    deconv.build((None, 4, 4, 1))
+    deconv.kernel.assign(centre_tap(deconv.kernel.shape))
+    out = improved_gan.half_crop(deconv(impulse(4, 1, 3)))
+    assert out.shape == (1, 8, 8, 1)
+    assert peak(out) == ((2, 6), pytest.approx(1.0))
+    same = tf.nn.conv2d_transpose(impulse(4, 1, 3), centre_tap([5, 5, 1, 1]),
+                                  [1, 8, 8, 1], 2, "SAME")
+    assert peak(same)[0] == (3, 7)
+
+
+def test_the_32x32_networks_keep_their_shapes():
+    generator, discriminator = improved_gan.build((32, 32, 3), 10, 100)
+    images = generator(tf.random.uniform([2, 100], -1, 1))
+    assert images.shape == (2, 32, 32, 3)
+    features, logits = discriminator.features_and_logits(images)
+    assert features.shape == (2, 192) and logits.shape == (2, 10)

@@ -101,3 +101,36 @@ def test_learning_rate_decays_over_the_last_fraction_of_the_steps():
     assert float(follower(tf.constant(1000))) == pytest.approx(0.15)
     counter.assign(10)
     assert float(follower(tf.constant(1000))) == pytest.approx(0.3)
+
+
+def test_the_papers_epsilon_is_added_to_the_bias_corrected_root():
+    # First step, gradient g: m = 0.5 g, v = 0.001 g^2, bias-corrected
+    # m^ = g, v^ = g^2, and the paper moves by lr * g / (|g| + epsilon):
+    # half of lr for g = epsilon = 1e-4. Keras's form (the same epsilon
+    # added to sqrt(v) = sqrt(0.001) |g|) moves by lr * u / (u + epsilon),
+    # u = sqrt(0.001) g: 3% of lr.
+    gradient, epsilon, lr = 1e-4, 1e-4, 0.01
+    paper = optimizer_lib.build_optimizer(
+        Config(adam_epsilon=epsilon, adam_epsilon_form="paper"), lr)
+    value = run_adam(paper, [[[gradient] * 2] * 2])[0]
+    np.testing.assert_allclose(0.5 - value[0, 0], lr * 0.5, rtol=1e-4)
+    u = np.sqrt(0.001) * gradient
+    keras_form = optimizer_lib.build_optimizer(Config(adam_epsilon=epsilon),
+                                               lr)
+    value = run_adam(keras_form, [[[gradient] * 2] * 2])[0]
+    np.testing.assert_allclose(0.5 - value[0, 0], lr * u / (u + epsilon),
+                               rtol=1e-4)
+    # Second step, the same gradient again: m^ = g and v^ = g^2 still, so
+    # the paper's form moves by lr / 2 again (step 1 and 2 of the kernel
+    # get epsilon * sqrt(1 - 0.999^t), different for each t).
+    paper = optimizer_lib.build_optimizer(
+        Config(adam_epsilon=epsilon, adam_epsilon_form="paper"), lr)
+    value = run_adam(paper, [[[gradient] * 2] * 2] * 2)[0]
+    np.testing.assert_allclose(0.5 - value[0, 0], lr, rtol=1e-4)
+
+
+def test_the_32x32_presets_put_epsilon_where_the_paper_does():
+    for name in ("svhn_1000", "cifar10_4000", "own_32x32"):
+        assert Config.from_preset(name).adam_epsilon_form == "paper"
+    # the MNIST preset keeps the form it was measured with
+    assert Config.from_preset("mnist_100").adam_epsilon_form == "keras"

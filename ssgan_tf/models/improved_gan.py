@@ -166,11 +166,10 @@ class ConvDiscriminator(keras.Model):
         super().__init__(**kwargs)
         self.image_shape, self.num_class = tuple(image_shape), num_class
         wide = 2 * width
-        spec = [(width, 3, 1, "same"), (width, 3, 1, "same"),
-                (width, 3, 2, "same"), (wide, 3, 1, "same"),
-                (wide, 3, 1, "same"), (wide, 3, 2, "same"),
-                (wide, 3, 1, "valid"), (wide, 1, 1, "valid"),
-                (wide, 1, 1, "valid")]
+        # (filters, kernel, stride, padding on each side), as the paper's
+        spec = [(width, 3, 1, 1), (width, 3, 1, 1), (width, 3, 2, 1),
+                (wide, 3, 1, 1), (wide, 3, 1, 1), (wide, 3, 2, 1),
+                (wide, 3, 1, 0), (wide, 1, 1, 0), (wide, 1, 1, 0)]
         self.convs = [WeightNormConv2D(f, k, s, p, train_scale=False,
                                        name=f"conv_{i}")
                       for i, (f, k, s, p) in enumerate(spec)]
@@ -209,6 +208,12 @@ class ConvDiscriminator(keras.Model):
                                    scale=self.OUT_INIT_SCALE)
 
 
+def half_crop(x, half=2):
+    """The output of a "valid" 5x5 stride-2 transposed convolution (size
+    2n + 4) cut to 2n: what Theano's 'half' padding keeps."""
+    return x[:, half:-half, half:-half, :]
+
+
 class ConvGenerator(keras.Model):
     """The paper's 32x32 generator: dense to 4x4x512, two 5x5 transposed
     convolutions with batch norm and ReLU, then a weight-normed transposed
@@ -230,9 +235,11 @@ class ConvGenerator(keras.Model):
         self.norm0 = keras.layers.BatchNormalization(epsilon=self.BN_EPSILON,
                                                      scale=bn_scale,
                                                      synchronized=sync)
+        # "valid" to twice the size plus 4, cut to twice the size: padded as
+        # Theano's 'half' (see WeightNormConv2DTranspose), not as "same".
         self.deconvs = [keras.layers.Conv2DTranspose(
-            f, 5, 2, "same", use_bias=False, kernel_initializer=normal)
-            for f in (256, 128)]
+            f, 5, 2, "valid", output_padding=1, use_bias=False,
+            kernel_initializer=normal) for f in (256, 128)]
         self.norms = [keras.layers.BatchNormalization(epsilon=self.BN_EPSILON,
                                                       scale=bn_scale,
                                                       synchronized=sync)
@@ -246,7 +253,7 @@ class ConvGenerator(keras.Model):
         x = tf.nn.relu(self.norm0(self.dense(z), training=training))
         x = tf.reshape(x, [-1, 4, 4, 512])
         for deconv, norm in zip(self.deconvs, self.norms):
-            x = tf.nn.relu(norm(deconv(x), training=training))
+            x = tf.nn.relu(norm(half_crop(deconv(x)), training=training))
         return x
 
     def call(self, z, training=False):

@@ -213,13 +213,19 @@ class WeightNormDense(_WeightNorm):
 
 
 class WeightNormConv2D(_WeightNorm):
-    """A weight-normalized convolution; `train_scale` as WeightNormDense."""
+    """A weight-normalized convolution; `train_scale` as WeightNormDense.
+    `padding`: "same", "valid", or a number of rows and columns to pad on
+    every side (Theano's `pad=1`: with a stride of 2, TensorFlow's "same"
+    pads only after, which shifts every output by a pixel)."""
 
     def __init__(self, filters, kernel_size, strides=1, padding="same",
                  train_scale=True, **kwargs):
         super().__init__(**kwargs)
         self.filters, self.kernel_size = filters, kernel_size
-        self.strides, self.padding = strides, padding.upper()
+        self.strides = strides
+        self.padding = [[0, 0], [padding, padding], [padding, padding],
+                        [0, 0]] if isinstance(padding, int) else \
+            padding.upper()
         self.train_scale = train_scale
 
     def build(self, input_shape):
@@ -239,8 +245,11 @@ class WeightNormConv2D(_WeightNorm):
 
 
 class WeightNormConv2DTranspose(_WeightNorm):
-    """A weight-normalized transposed convolution (`same` padding), as the
-    paper's 32x32 generator ends: v is [k, k, filters, inputs]."""
+    """A weight-normalized transposed convolution to `strides` times the
+    input's size, as the paper's 32x32 generator ends: v is [k, k, filters,
+    inputs]. Padded as Theano's 'half' (k // 2 on every side of the
+    convolution it transposes), so input pixel i lands on output pixel
+    strides * i; TensorFlow's "same" would put it one pixel further."""
 
     OUTPUT_AXIS = 2
 
@@ -264,8 +273,10 @@ class WeightNormConv2DTranspose(_WeightNorm):
         shape = tf.shape(inputs)
         output_shape = tf.stack([shape[0], shape[1] * self.strides,
                                  shape[2] * self.strides, self.filters])
-        outputs = tf.nn.conv2d_transpose(inputs, kernel, output_shape,
-                                         self.strides, padding="SAME")
+        half = self.kernel_size // 2
+        outputs = tf.nn.conv2d_transpose(
+            inputs, kernel, output_shape, self.strides,
+            padding=[[0, 0], [half, half], [half, half], [0, 0]])
         height, width = inputs.shape[1], inputs.shape[2]
         outputs.set_shape([None, height and height * self.strides,
                            width and width * self.strides, self.filters])

@@ -341,6 +341,9 @@ class _Loop:
             if self.fit is not None:
                 final = self._refit(step)
                 finished = step >= final or self.fit.out_of_time()
+                if finished and step < final:  # out of time before the plan
+                    final = self._set_plan(schedule_lib.fitted_plan(
+                        config, step, 0.0, 0.0, self.plan))
             else:
                 finished = step >= final or (
                     config.max_seconds > 0 and
@@ -385,9 +388,7 @@ class _Loop:
         plan = self.fit.update(step, self.plan, sum(self.costs.values()))
         if plan is None or plan == self.plan:
             return self.plan.final_step
-        self.built.schedule.set(plan)
-        self.plan = plan
-        self.progress.total = plan.final_step
+        self._set_plan(plan)
         if first:
             whole = "the whole schedule" if \
                 plan.final_step >= self.config.max_training_steps else "about"
@@ -398,6 +399,12 @@ class _Loop:
                 + (f", the weight average's decay {plan.ema_decay:.5f}"
                    if plan.ema_decay else "") +
                 " (re-estimated as the run goes)")
+        return plan.final_step
+
+    def _set_plan(self, plan) -> int:
+        self.built.schedule.set(plan)
+        self.plan = plan
+        self.progress.total = plan.final_step
         return plan.final_step
 
     @contextlib.contextmanager

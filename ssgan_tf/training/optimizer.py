@@ -58,7 +58,17 @@ class FusedAdam(keras.optimizers.Adam):
     element-wise operations, each a pass over the variable; the fused kernel
     makes one. Dense float gradients only; anything else (sparse gradients,
     amsgrad) takes Keras's own update.
+
+    With `epsilon_on_corrected`, epsilon is added to the root of the
+    bias-corrected second moment, as the paper's code does (Keras and the
+    kernel add it to the uncorrected root, which makes it
+    1 / sqrt(1 - beta_2^t) times larger: 32 times at step 1): the kernel
+    is given epsilon * sqrt(1 - beta_2^t).
     """
+
+    def __init__(self, *args, epsilon_on_corrected=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.epsilon_on_corrected = epsilon_on_corrected
 
     def update_step(self, gradient, variable, learning_rate):
         if self.amsgrad or isinstance(gradient, tf.IndexedSlices) or \
@@ -68,13 +78,16 @@ class FusedAdam(keras.optimizers.Adam):
         local_step = tf.cast(self.iterations + 1, dtype)
         index = self._get_variable_index(variable)
         m, v = self._momentums[index], self._velocities[index]
+        beta2_power = tf.pow(tf.cast(self.beta_2, dtype), local_step)
+        epsilon = tf.cast(self.epsilon, dtype)
+        if self.epsilon_on_corrected:
+            epsilon = epsilon * tf.sqrt(1.0 - beta2_power)
         return tf.raw_ops.ResourceApplyAdam(
             var=_handle(variable), m=_handle(m), v=_handle(v),
             beta1_power=tf.pow(tf.cast(self.beta_1, dtype), local_step),
-            beta2_power=tf.pow(tf.cast(self.beta_2, dtype), local_step),
+            beta2_power=beta2_power,
             lr=tf.cast(learning_rate, dtype), beta1=tf.cast(self.beta_1, dtype),
-            beta2=tf.cast(self.beta_2, dtype),
-            epsilon=tf.cast(self.epsilon, dtype),
+            beta2=tf.cast(self.beta_2, dtype), epsilon=epsilon,
             grad=tf.cast(gradient, dtype), use_locking=False)
 
 
@@ -90,8 +103,9 @@ def build_optimizer(config, learning_rate, step_counter=None, plan=None):
     schedule = LinearTailDecay(learning_rate, config.max_training_steps,
                                config.lr_decay_fraction, step_counter, plan)
     # No global_clipnorm: TrainStep clips the summed gradient of all replicas.
-    optimizer = FusedAdam(schedule, beta_1=config.adam_beta1,
-                          epsilon=config.adam_epsilon)
+    optimizer = FusedAdam(
+        schedule, beta_1=config.adam_beta1, epsilon=config.adam_epsilon,
+        epsilon_on_corrected=config.adam_epsilon_form == "paper")
     if config.mixed_precision:
         optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
     return optimizer
