@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DATASET_DIR ?= datasets
 
-.PHONY: demo test install bench clean
+.PHONY: demo test install bench gpu-check clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,11 @@ bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/data_bench.py
 	$(BIN)/python benchmarks/train_throughput.py
 	$(BIN)/python benchmarks/eval_bench.py
+
+# On a machine with an NVIDIA GPU (TensorFlow's GPU build installed): about
+# 8 minutes; writes benchmarks/results/gpu_check.json and prints a table.
+gpu-check: $(VENV)/.installed
+	$(BIN)/python benchmarks/gpu_check.py
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache

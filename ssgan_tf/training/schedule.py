@@ -42,8 +42,8 @@ def fitted_plan(config, step: int, rate: float, seconds_left: float,
     Before the decay has begun it starts at the last `lr_decay_fraction` of
     the steps (or now, if that has passed); once under way it is re-aimed at
     the new final step from the current learning rate, so the rate never
-    jumps. The weight average's window (1 / (1 - decay) steps) shrinks in
-    proportion to the run, as the preset's window stands to its schedule.
+    jumps. The weight average keeps `ema_decay`: its warm-up already makes
+    the window about a tenth of the steps in a short run.
     """
     final = step + max(0, math.floor(rate * max(seconds_left, 0.0)))
     final = max(step, min(final, config.max_training_steps))
@@ -57,16 +57,7 @@ def fitted_plan(config, step: int, rate: float, seconds_left: float,
             final, start = step, current.decay_start
         else:
             start = final - (final - step) / min(remaining, 1.0)
-    return Plan(final, start, fitted_ema_decay(config, final))
-
-
-def fitted_ema_decay(config, final_step: int) -> float:
-    """`ema_decay` with its window scaled by final_step / max_training_steps."""
-    if config.ema_decay <= 0:
-        return 0.0
-    window = min(1.0, final_step / config.max_training_steps) / (
-        1.0 - config.ema_decay)
-    return 1.0 - 1.0 / max(window, 1.0)
+    return Plan(final, start, config.ema_decay)
 
 
 class PlanVariables(tf.Module):

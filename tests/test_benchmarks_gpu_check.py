@@ -1,0 +1,42 @@
+"""benchmarks/gpu_check.py in its CPU form: every part runs and is
+recorded, so the script is known to work before a GPU is lent."""
+
+import json
+import os
+
+from conftest import run_cli
+
+
+def test_gpu_check_runs_whole_on_a_cpu(tmp_path):
+    out = tmp_path / "gpu_check.json"
+    result = run_cli(os.path.join("benchmarks", "gpu_check.py"), "--tiny",
+                     "--out", str(out))
+    assert result.returncode == 0, result.stderr[-3000:]
+    record = json.loads(out.read_text())
+    assert record["device"]["tensorflow"] and record["device"]["gpus"] == []
+    forms = {(r["preset"], r["precision"], r["jit_compile"])
+             for r in record["steps"]}
+    assert forms == {(p, precision, jit)
+                     for p in ("mnist_100", "svhn_1000", "cifar10_4000")
+                     for precision, jit in (("float32", False),
+                                            ("mixed", True))}
+    for row in record["steps"]:
+        assert row["ms_per_step"] > 0 and row["compile_seconds"] > 0
+        assert row["projected_schedule_hours"] > 0
+    # the paper schedules: 60,000 steps; 900 and 1,200 epochs at batch 100
+    schedules = {r["preset"]: r["schedule_steps"] for r in record["steps"]}
+    assert schedules == {"mnist_100": 60000, "svhn_1000": 658800,
+                         "cifar10_4000": 600000}
+    assert record["placement"] == {"checked": False, "why": "no GPU"}
+    assert record["mirrored"]["equal_to_1e-4"], record["mirrored"]
+    assert record["user_path"]["ok"], record["user_path"]
+    assert set(record["user_path"]["seconds"]) == {
+        "download", "trainer", "evaler", "export", "load_saved_model"}
+    assert "compile s" in result.stdout and "cifar10_4000" in result.stdout
+
+
+def test_gpu_check_without_a_gpu_asks_for_tiny(tmp_path):
+    result = run_cli(os.path.join("benchmarks", "gpu_check.py"), "--out",
+                     str(tmp_path / "x.json"))
+    assert result.returncode == 2 and "--tiny" in result.stderr
+    assert not (tmp_path / "x.json").exists()
