@@ -16,17 +16,16 @@ from ssgan_tf.training.schedule import Plan
 
 from conftest import write_tiny_dataset
 
-# The MNIST preset's schedule: 60,000 steps, the last third decaying, the
-# weight average's window 1 / (1 - 0.999) = 1,000 steps.
+# The MNIST preset's schedule: 60,000 steps, the last third decaying.
 PRESET = Config(max_training_steps=60000, lr_decay_fraction=1 / 3,
                 ema_decay=0.999, max_seconds=900.0, fit_to_time=True)
 
 
 def test_the_fixed_plan_is_the_configured_schedule():
-    assert schedule_lib.fixed_plan(PRESET) == Plan(60000, pytest.approx(40000.0),
-                                                   0.999)
+    assert schedule_lib.fixed_plan(PRESET) == Plan(60000,
+                                                   pytest.approx(40000.0))
     constant = Config(max_training_steps=500)
-    assert schedule_lib.fixed_plan(constant) == Plan(500, 500.0, 0.0)
+    assert schedule_lib.fixed_plan(constant) == Plan(500, 500.0)
 
 
 def test_before_the_decay_the_plan_is_the_schedule_shrunk_to_what_fits():
@@ -36,10 +35,9 @@ def test_before_the_decay_the_plan_is_the_schedule_shrunk_to_what_fits():
     plan = schedule_lib.fitted_plan(PRESET, 1000, 30.0, 800.0, current)
     assert plan.final_step == 25000
     assert plan.decay_start == pytest.approx(25000 * 2 / 3)
-    assert plan.ema_decay == 0.999
     # more time than the schedule needs: the schedule as configured
     assert schedule_lib.fitted_plan(PRESET, 1000, 100.0, 1000.0, current) \
-        == Plan(60000, pytest.approx(40000.0), pytest.approx(0.999))
+        == Plan(60000, pytest.approx(40000.0))
     # the time left is shorter than the decay would be: it starts now
     late = schedule_lib.fitted_plan(PRESET, 9000, 30.0, 100.0, current)
     assert (late.final_step, late.decay_start) == (12000, 9000.0)
@@ -52,7 +50,7 @@ def test_under_way_the_decay_is_re_aimed_without_a_jump():
     # At step 25,000 of a decay from 20,000 to 30,000 the rate is half its
     # peak. A slower machine now reaches step 28,000: the line from half the
     # peak at 25,000 to 0 at 28,000 passes through the peak at 22,000.
-    current = Plan(30000, 20000.0, 0.999)
+    current = Plan(30000, 20000.0)
     plan = schedule_lib.fitted_plan(PRESET, 25000, 10.0, 300.0, current)
     assert plan.final_step == 28000
     assert plan.decay_start == pytest.approx(22000.0)
@@ -72,16 +70,13 @@ def test_under_way_the_decay_is_re_aimed_without_a_jump():
     assert float(schedule(tf.constant(25000))) == 0.0
 
 
-def test_the_weight_average_keeps_its_decay_and_its_warm_up():
-    # A fitted plan keeps ema_decay: the warm-up, min(decay, (1 + t) /
-    # (10 + t)), already makes a short run's window about a tenth of its
-    # steps (at step 4,000: 4,001 / 4,010, a window of 445 steps).
+def test_a_short_runs_weight_average_is_sized_by_its_warm_up():
+    # No fitting needed: the warm-up, min(decay, (1 + t) / (10 + t)), makes
+    # a short run's window about a tenth of its steps (at step 4,000:
+    # 4,001 / 4,010, a window of 445 steps), a long one's the preset's.
     from ssgan_tf.training.ema import warmed_up_decay
-    plan = schedule_lib.fitted_plan(PRESET, 1000, 30.0, 100.0,
-                                    schedule_lib.fixed_plan(PRESET))
-    assert plan.final_step == 4000 and plan.ema_decay == 0.999
-    assert float(warmed_up_decay(plan.ema_decay, 4000)) == pytest.approx(
-        4001 / 4010)
+    assert float(warmed_up_decay(0.999, 4000)) == pytest.approx(4001 / 4010)
+    assert float(warmed_up_decay(0.999, 25000)) == pytest.approx(0.999)
 
 
 def plan_of(prefix):
@@ -119,7 +114,7 @@ def test_the_rate_is_measured_after_the_first_chunk():
 def test_a_resumed_fit_counts_the_time_spent_before():
     clock = FakeClock()
     fit = schedule_lib.TimeFit(PRESET, spent=600.0, clock=clock)
-    current = Plan(30000, 20000.0, 0.999)
+    current = Plan(30000, 20000.0)
     clock.now += 10.0
     assert fit.elapsed() == pytest.approx(610.0)
     fit.update(18000, current)

@@ -68,8 +68,7 @@ def build(config, strategy, image_shape, num_class) -> Built:
                        g_optimizer=g_optimizer, d_optimizer=d_optimizer,
                        step=d_optimizer.iterations)
         ema = weight_average(config, discriminator, image_shape, num_class,
-                             step=d_optimizer.iterations,
-                             decay=None if plan is None else plan.ema_decay)
+                             step=d_optimizer.iterations)
         if ema is not None:
             tracked["ema_discriminator"] = ema.averaged
         if plan is not None:
@@ -102,20 +101,18 @@ def _variables_of(prefix):
         return []  # the restore itself reports what is wrong
 
 
-def weight_average(config, discriminator, image_shape, num_class, step=None,
-                   decay=None):
-    """The average of D's weights (`--ema_decay`, or the variable `decay`;
-    warmed up by the training step `step`) over a second discriminator built
-    and called here, or None; call it inside the strategy's scope."""
+def weight_average(config, discriminator, image_shape, num_class, step=None):
+    """The average of D's weights (`--ema_decay`, warmed up by the training
+    step `step`) over a second discriminator built and called here, or None;
+    call it inside the strategy's scope."""
     if config.ema_decay <= 0:
         return None
     _, averaged = models.build(config.model, image_shape, num_class,
                                config.n_z, config.norm_type, config.deconv_type,
                                d_width=config.d_width)
     averaged(tf.zeros([2] + list(image_shape)))
-    return ema_lib.WeightAverage(
-        discriminator, averaged, config.ema_decay if decay is None else decay,
-        step)
+    return ema_lib.WeightAverage(discriminator, averaged, config.ema_decay,
+                                 step)
 
 
 def data_dependent_init(built: Built, images, labeled, n_z: int, seed: int):

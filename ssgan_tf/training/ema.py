@@ -13,7 +13,7 @@ def warmed_up_decay(decay, step):
     reached (at step 890 for 0.99, 8,990 for 0.999).
     """
     step = tf.cast(step, tf.float32)
-    return tf.minimum(tf.cast(decay, tf.float32),
+    return tf.minimum(tf.constant(decay, tf.float32),
                       (1.0 + step) / (10.0 + step))
 
 
@@ -21,8 +21,7 @@ class WeightAverage:
     """Keeps `averaged` (a model of the same architecture as `source`) at
     d * averaged + (1 - d) * source after every `update()`, where d is `decay`
     warmed up over the first steps (`warmed_up_decay`) by `step`, a counter
-    of the updates so far; without `step`, d is `decay` throughout. `decay`
-    may be a variable (a time-fitted run sizes the window as it goes).
+    of the updates so far; without `step`, d is `decay` throughout.
 
     Only trainable weights are averaged; non-trainable state such as batch-norm
     statistics is copied as it is.
@@ -40,7 +39,7 @@ class WeightAverage:
     def update(self):
         # averaged -= (1 - d) * (averaged - source): the same average,
         # in fewer passes over the weights than d * a + (1 - d) * s.
-        decay = tf.cast(self.decay, tf.float32) if self.step is None \
+        decay = tf.constant(self.decay, tf.float32) if self.step is None \
             else warmed_up_decay(self.decay, self.step)
         rate = 1.0 - decay
         for target, value in zip(self.averaged.trainable_weights,

@@ -395,10 +395,8 @@ class _Loop:
             self.progress.note(
                 f"--max_seconds {self.config.max_seconds:g}: {whole} "
                 f"{plan.final_step} steps fit at {self.fit.rate:.1f} steps/s; "
-                f"learning rates decay from step {plan.decay_start:.0f}"
-                + (f", the weight average's decay {plan.ema_decay:.5f}"
-                   if plan.ema_decay else "") +
-                " (re-estimated as the run goes)")
+                f"learning rates decay from step {plan.decay_start:.0f} "
+                f"(re-estimated as the run goes)")
         return plan.final_step
 
     def _set_plan(self, plan) -> int:

@@ -14,23 +14,20 @@ import tensorflow as tf
 @dataclasses.dataclass(frozen=True)
 class Plan:
     """The run ends after `final_step`; the learning rates fall linearly from
-    `decay_start` to 0 at `final_step`; the weight average uses `ema_decay`."""
+    `decay_start` to 0 at `final_step`."""
     final_step: int
     decay_start: float
-    ema_decay: float
 
     def as_dict(self):
         return {"final_step": self.final_step,
-                "decay_start": round(self.decay_start, 1),
-                "ema_decay": round(self.ema_decay, 6)}
+                "decay_start": round(self.decay_start, 1)}
 
 
 def fixed_plan(config) -> Plan:
     """The configured schedule: `max_training_steps`, decaying over the last
-    `lr_decay_fraction`, the weight average at `ema_decay`."""
+    `lr_decay_fraction`."""
     total = config.max_training_steps
-    return Plan(total, total * (1.0 - config.lr_decay_fraction),
-                config.ema_decay)
+    return Plan(total, total * (1.0 - config.lr_decay_fraction))
 
 
 def fitted_plan(config, step: int, rate: float, seconds_left: float,
@@ -42,8 +39,8 @@ def fitted_plan(config, step: int, rate: float, seconds_left: float,
     Before the decay has begun it starts at the last `lr_decay_fraction` of
     the steps (or now, if that has passed); once under way it is re-aimed at
     the new final step from the current learning rate, so the rate never
-    jumps. The weight average keeps `ema_decay`: its warm-up already makes
-    the window about a tenth of the steps in a short run.
+    jumps. (The weight average needs no fitting: its warm-up already makes
+    its window about a tenth of the steps in a short run.)
     """
     final = step + max(0, math.floor(rate * max(seconds_left, 0.0)))
     final = max(step, min(final, config.max_training_steps))
@@ -57,13 +54,13 @@ def fitted_plan(config, step: int, rate: float, seconds_left: float,
             final, start = step, current.decay_start
         else:
             start = final - (final - step) / min(remaining, 1.0)
-    return Plan(final, start, config.ema_decay)
+    return Plan(final, start)
 
 
 class PlanVariables(tf.Module):
-    """The plan as variables the learning-rate schedule and the weight
-    average read inside the compiled step, and that the checkpoint keeps (a
-    resumed time-fitted run goes on with its plan and its time spent)."""
+    """The plan as variables the learning-rate schedule reads inside the
+    compiled step, and that the checkpoint keeps (a resumed time-fitted run
+    goes on with its plan and its time spent)."""
 
     def __init__(self, plan: Plan):
         super().__init__(name="schedule")
@@ -71,20 +68,16 @@ class PlanVariables(tf.Module):
                                       dtype=tf.float32)
         self.decay_start = tf.Variable(plan.decay_start, trainable=False,
                                        dtype=tf.float32)
-        self.ema_decay = tf.Variable(plan.ema_decay, trainable=False,
-                                     dtype=tf.float32)
         self.trained_seconds = tf.Variable(0.0, trainable=False,
                                            dtype=tf.float64)
 
     def plan(self) -> Plan:
         return Plan(int(round(float(self.final_step.numpy()))),
-                    float(self.decay_start.numpy()),
-                    float(self.ema_decay.numpy()))
+                    float(self.decay_start.numpy()))
 
     def set(self, plan: Plan):
         self.final_step.assign(float(plan.final_step))
         self.decay_start.assign(plan.decay_start)
-        self.ema_decay.assign(plan.ema_decay)
 
 
 class TimeFit:
