@@ -57,11 +57,22 @@ class TrainedModel:
             partial=True)
         self._probabilities = tf.function(self._probabilities_of,
                                           reduce_retracing=True)
+        self._features = tf.function(self._features_of,
+                                     reduce_retracing=True)
 
     def _probabilities_of(self, images):
         """uint8 images -> (softmax over the N real classes, p(real))."""
-        logits = tf.cast(self.classifier(pipeline.scale_images(images),
-                                         training=False), tf.float32)
+        return self._head(self.classifier(pipeline.scale_images(images),
+                                          training=False))
+
+    def _features_of(self, images):
+        """uint8 images -> (D's last hidden features, probabilities, p_real)."""
+        features, logits = self.classifier.features_and_logits(
+            pipeline.scale_images(images), training=False)
+        return (tf.cast(features, tf.float32),) + self._head(logits)
+
+    def _head(self, logits):
+        logits = tf.cast(logits, tf.float32)
         real = logits[:, :self.num_class]
         probabilities = tf.nn.softmax(real, axis=-1)
         if self.model == "improved_gan":
@@ -124,9 +135,13 @@ class TrainedModel:
         `dataset_dir` overrides the run's."""
         if count <= 0:
             raise UserError(f"--suggest must be positive, got {count}")
-        pool = self.unlabeled_examples(dataset_dir)
-        probabilities, p_real = self.predict_with_realness(pool.images)
-        rows = suggest_lib.rank(probabilities, p_real, count)
+        pool, labeled = self.unlabeled_examples(dataset_dir, labeled=True)
+        if len(pool) > suggest_lib.POOL:  # a seeded sample bounds the work
+            pool = pool.take(np.sort(np.random.RandomState(0).choice(
+                len(pool), suggest_lib.POOL, replace=False)))
+        features, probabilities, p_real = self._describe(pool.images)
+        rows = suggest_lib.choose(features, p_real,
+                                  self._describe(labeled.images)[0], count)
         predicted, top, runner_up, second = suggest_lib.margins(
             probabilities[rows])
         images = np.asarray(pool.images[rows]) if len(rows) else []
@@ -138,18 +153,37 @@ class TrainedModel:
                 for row, first, p1, other, p2, image in zip(
                     rows, predicted, top, runner_up, second, images)]
 
-    def unlabeled_examples(self, dataset_dir: Optional[str] = None):
-        """The run's training examples it saw without a label."""
+    def _describe(self, images):
+        """(features, probabilities, p_real) of uint8 images, in batches."""
+        parts = [[t.numpy() for t in self._features(tf.constant(np.asarray(
+            images[start:start + BATCH])))]
+            for start in range(0, len(images), BATCH)]
+        if not parts:
+            width = self.classifier.features_and_logits(
+                tf.zeros((1,) + self.image_shape))[0].shape[-1]
+            return (np.zeros((0, width), np.float32),
+                    np.zeros((0, self.num_class), np.float32),
+                    np.zeros(0, np.float32))
+        return tuple(np.concatenate(column) for column in zip(*parts))
+
+    def unlabeled_examples(self, dataset_dir: Optional[str] = None,
+                           labeled: bool = False):
+        """The run's training examples it saw without a label (and with
+        `labeled`, also those it saw with one)."""
         config = self.info["config"]
         train, _ = splits.train_and_test(
             dataset_dir or config["dataset_dir"], config["dataset"],
             config.get("max_sample", 0), run_dir=self.run_dir)
         self.check_dataset(train)
         path = os.path.join(self.run_dir, splits.LABELED_IDS_FILE)
-        labeled = set(data_format.read_ids(path)) if os.path.isfile(path) \
+        known = set(data_format.read_ids(path)) if os.path.isfile(path) \
             else set()
-        return train.take([i for i, example_id in enumerate(train.ids)
-                           if example_id not in labeled])
+        pool = train.take([i for i, example_id in enumerate(train.ids)
+                           if example_id not in known])
+        if not labeled:
+            return pool
+        return pool, train.take([i for i, example_id in enumerate(train.ids)
+                                 if example_id in known])
 
     def sample(self, count: int, seed: Optional[int] = None) -> np.ndarray:
         """`count` generated images, uint8 [count, h, w, c]; `seed` fixes them."""
