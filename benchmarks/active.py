@@ -2,7 +2,8 @@
 do the labels the model suggests help more than random ones?
 
     python benchmarks/active.py [--seeds 1 2 3] [--steps 1500] [--start 50]
-                                [--add 50] [--dataset_dir DIR] [--out DIR]
+                                [--add 50] [--arms suggested random balanced]
+                                [--dataset_dir DIR] [--out DIR]
 
 Per seed, every run `--preset mnist_100` for `--steps` steps (its schedule
 sized to them) with that seed:
@@ -32,6 +33,9 @@ from ssgan_tf import serving, training  # noqa: E402
 from ssgan_tf.config import Config  # noqa: E402
 
 
+ARMS = ("suggested", "random", "balanced")
+
+
 def config_for(args, seed, name, **changes):
     every = args.steps
     return Config.from_preset(
@@ -59,15 +63,18 @@ def one_seed(args, seed, quiet):
                   [int(label_of[i]) for i in suggested],
                   minlength=pool.num_class).tolist()}
     for arm, added in (("suggested", suggested), ("random", drawn)):
+        if arm not in args.arms:
+            continue
         path = os.path.join(args.out, f"{tag}-{arm}-labeled_ids.txt")
         with open(path, "w") as f:
             f.write("\n".join(start_ids + added) + "\n")
         result[arm] = training.run(config_for(
             args, seed, f"{tag}-{arm}", labeled_ids=path), quiet)[
                 "test_accuracy"]
-    result["balanced"] = training.run(config_for(
-        args, seed, f"{tag}-balanced", num_labeled=args.start + args.add),
-        quiet)["test_accuracy"]
+    if "balanced" in args.arms:
+        result["balanced"] = training.run(config_for(
+            args, seed, f"{tag}-balanced",
+            num_labeled=args.start + args.add), quiet)["test_accuracy"]
     print(json.dumps(result), flush=True)
     return result
 
@@ -78,6 +85,9 @@ def main():
     parser.add_argument("--steps", type=int, default=1500)
     parser.add_argument("--start", type=int, default=50)
     parser.add_argument("--add", type=int, default=50)
+    parser.add_argument("--arms", nargs="+", default=list(ARMS), choices=ARMS,
+                        help="the arms to train after round 1 (the others' "
+                             "figures from an earlier run of the same seeds)")
     parser.add_argument("--dataset_dir", default=os.path.join(ROOT, "datasets"))
     parser.add_argument("--mirror", default=common.SHARED_MNIST)
     parser.add_argument("--out", default=os.path.join(ROOT, "benchmarks",
@@ -91,11 +101,13 @@ def main():
     quiet = lambda *a: None  # noqa: E731
     runs = [one_seed(args, seed, quiet) for seed in args.seeds]
     medians = {arm: float(np.median([r[arm] for r in runs]))
-               for arm in ("round1", "suggested", "random", "balanced")}
+               for arm in ("round1",) + tuple(args.arms)}
     output = {"start": args.start, "add": args.add, "steps": args.steps,
               "runs": runs, "medians": medians,
-              "suggested_minus_random": medians["suggested"] -
-              medians["random"], **common.machine()}
+              **common.machine()}
+    if "suggested" in medians and "random" in medians:
+        output["suggested_minus_random"] = medians["suggested"] - \
+            medians["random"]
     common.report(output, os.path.join(
         args.out, f"active-{args.start}+{args.add}.json"))
 

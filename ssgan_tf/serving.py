@@ -127,12 +127,12 @@ class TrainedModel:
 
     def suggest(self, count: int,
                 dataset_dir: Optional[str] = None) -> List[Dict]:
-        """The `count` unlabeled training examples of the run (those outside
-        its labeled_ids.txt, and those without a label) whose labels would
-        help most, best first (ranked by ssgan_tf.suggest.rank): one dict
-        each with id, predicted, probability, runner_up,
-        runner_up_probability, p_real and image (uint8 [h, w, c]).
-        `dataset_dir` overrides the run's."""
+        """`count` unlabeled training examples of the run (those outside its
+        labeled_ids.txt, and those without a label) to label next, in order
+        (chosen by ssgan_tf.suggest.choose, among a sample of
+        suggest.POOL where there are more): one dict each with id,
+        predicted, probability, runner_up, runner_up_probability, p_real and
+        image (uint8 [h, w, c]). `dataset_dir` overrides the run's."""
         if count <= 0:
             raise UserError(f"--suggest must be positive, got {count}")
         pool, labeled = self.unlabeled_examples(dataset_dir, labeled=True)

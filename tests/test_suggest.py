@@ -1,4 +1,4 @@
-"""What to label next: the ranking on hand-made probabilities, evaler.py
+"""What to label next: the choice on hand-made features, evaler.py
 --suggest and model.suggest on a tiny run, and download.py --add_labels."""
 
 import csv
@@ -22,50 +22,48 @@ def test_margins_name_the_two_most_probable_classes():
     np.testing.assert_allclose(second, [0.2, 0.4])
 
 
-def test_the_smallest_margin_comes_first():
-    probabilities = np.array([[0.9, 0.1], [0.55, 0.45], [0.3, 0.7],
-                              [0.48, 0.52]])
-    # margins 0.8, 0.1, 0.4, 0.04; two classes, so two slots each of four
-    assert list(suggest.rank(probabilities, np.ones(4), 4,
-                             outlier_fraction=0)) == [3, 1, 2, 0]
-    assert list(suggest.rank(probabilities, np.ones(4), 2,
-                             outlier_fraction=0)) == [3, 1]
+def three_clusters():
+    """Three clusters around (1, 0), (0, 1) and (-1, 0), rows 30c to
+    30c + 29: a dense core (the first 20 rows, the typical examples) and
+    10 stragglers."""
+    rng = np.random.RandomState(0)
+    centres = np.array([[1.0, 0.0], [0.0, 1.0], [-1.0, 0.0]])
+    points = np.concatenate([
+        np.concatenate([c + 0.01 * rng.randn(20, 2),
+                        c + 0.3 * rng.randn(10, 2)]) for c in centres])
+    return points, centres
 
 
-def test_one_confusing_class_does_not_take_every_slot():
-    # rows 0-3 are predicted class 0 with small margins, rows 4-5 class 1
-    # and row 6 class 2 with larger ones: 3 slots, one per class
-    probabilities = np.array([
-        [0.50, 0.49, 0.01], [0.51, 0.48, 0.01], [0.52, 0.47, 0.01],
-        [0.53, 0.46, 0.01], [0.2, 0.7, 0.1], [0.1, 0.6, 0.3],
-        [0.1, 0.1, 0.8]])
-    assert list(suggest.rank(probabilities, np.ones(7), 3,
-                             outlier_fraction=0)) == [0, 5, 6]
-    # 5 slots, ceil(5 / 3) = 2 per class: class 0's two best, class 1's
-    # two, class 2's one
-    assert list(suggest.rank(probabilities, np.ones(7), 5,
-                             outlier_fraction=0)) == [0, 1, 5, 4, 6]
-    # 6 slots but only 5 fit the shares: the next by margin fills the rest
-    assert list(suggest.rank(probabilities, np.ones(7), 6,
-                             outlier_fraction=0)) == [0, 1, 5, 4, 6, 2]
+def core(rows):
+    """The clusters of `rows`, None for a straggler."""
+    return sorted(int(r) // 30 if r % 30 < 20 else None for r in rows)
 
 
-def test_the_least_real_images_come_after_every_other():
-    probabilities = np.array([[0.5, 0.5], [0.6, 0.4], [0.7, 0.3],
-                              [0.8, 0.2], [0.9, 0.1]])
-    p_real = np.array([0.01, 0.9, 0.8, 0.02, 0.95])
-    # 40% of 5: rows 0 and 3 (the lowest p_real) are outliers
-    assert list(suggest.rank(probabilities, p_real, 3,
-                             outlier_fraction=0.4)) == [1, 2, 4]
-    # asked for more than the others: the outliers last, by margin
-    assert list(suggest.rank(probabilities, p_real, 10,
-                             outlier_fraction=0.4)) == [1, 2, 4, 0, 3]
+def test_choose_takes_the_typical_example_of_each_unlabeled_cluster():
+    points, centres = three_clusters()
+    # one label in the first cluster: the two others come first, each by
+    # a typical example
+    chosen = suggest.choose(points, np.ones(90), centres[:1] + 0.01, 2,
+                            outlier_fraction=0)
+    assert core(chosen) == [1, 2]
+    # no labels yet, three picks: one typical example of each cluster
+    chosen = suggest.choose(points, np.ones(90), np.zeros((0, 2)), 3,
+                            outlier_fraction=0)
+    assert core(chosen) == [0, 1, 2]
 
 
-def test_nothing_to_rank():
-    assert len(suggest.rank(np.zeros((0, 3)), np.zeros(0), 5)) == 0
-    assert len(suggest.rank(np.ones((2, 3)) / 3, np.ones(2), 0)) == 0
-
+def test_choose_leaves_the_least_real_images_for_last():
+    points, centres = three_clusters()
+    p_real = np.ones(90)
+    p_real[30:50] = 0.0  # the second cluster's core: the least real
+    chosen = suggest.choose(points, p_real, centres[:1] + 0.01, 2,
+                            outlier_fraction=20 / 90)
+    assert not set(chosen) & set(range(30, 50))
+    everything = suggest.choose(points, p_real, centres[:1], 200,
+                                outlier_fraction=20 / 90)
+    assert sorted(everything) == list(range(90))
+    assert set(everything[-20:]) == set(range(30, 50))
+    assert len(suggest.choose(points[:0], p_real[:0], centres, 5)) == 0
 
 # --- evaler.py --suggest, model.suggest and download.py --add_labels
 
@@ -122,11 +120,12 @@ def test_suggest_writes_a_csv_to_fill_in_and_a_contact_sheet(semi_run,
     assert [s["predicted"] for s in suggested] == [r["predicted"]
                                                    for r in rows]
     assert suggested[0]["image"].shape == (12, 12, 1)
-    # it is the ranking of the model's own probabilities
-    pool = model.unlabeled_examples()
-    assert len(pool) == 49 - 8
-    probabilities, p_real = model.predict_with_realness(pool.images)
-    expected = suggest.rank(probabilities, p_real, 5)
+    # it is the choice made on the model's own features
+    pool, labeled = model.unlabeled_examples(labeled=True)
+    assert (len(pool), len(labeled)) == (49 - 8, 8)
+    features, _, p_real = model._describe(pool.images)  # pylint: disable=protected-access
+    expected = suggest.choose(features, p_real, model._describe(  # pylint: disable=protected-access
+        labeled.images)[0], 5)
     assert [pool.ids[i] for i in expected] == ids
 
 

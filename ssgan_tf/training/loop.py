@@ -278,7 +278,7 @@ def _train(config, data, built, log):
         log(f"the schedule fitted to --max_seconds {config.max_seconds:g} "
             f"ended at step {loop.plan.final_step} after "
             f"{loop.fit.elapsed():.0f} s of training; --max_training_steps "
-            f"{loop.plan.final_step} trains the same schedule without the "
+            f"{loop.plan.final_step} trains as many steps without the "
             f"clock")
     log(f"step {loop.step}: test accuracy {test_accuracy:.4f} on {len(test)} "
         f"examples; checkpoint {latest}; TensorBoard: tensorboard --logdir "
