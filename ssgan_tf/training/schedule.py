@@ -1,5 +1,5 @@
-"""How long a run trains, and where its learning-rate decay and weight
-average sit: the configured number of steps, or (`--max_seconds` without
+"""How long a run trains, and where its learning-rate decay sits: the
+configured number of steps, or (`--max_seconds` without
 `--max_training_steps`) as many steps as the time allows, re-estimated from
 the measured step rate as the run goes."""
 
