@@ -10,8 +10,8 @@ matching, a weight average of D for evaluation, and no gradient clipping (the
 paper's code has none). The 32x32 presets' learning rates are constant and
 then linear to 0 over the last third, as the paper's code; its MNIST code
 trains at a constant rate, and ours decays over the last third too, on
-purpose: 60,000 steps so reach 99.05%, the paper's 180,000 at a constant
-rate 98.90% (benchmarks/ACCURACY.md). The 32x32
+purpose: a decayed schedule ends higher than a constant rate three times as
+long (benchmarks/ACCURACY.md). The 32x32
 schedules are in epochs (`epochs`), so they are right for any dataset size.
 """
 

@@ -5,9 +5,9 @@ the discriminator's feature space (k-means, k = labeled + wanted), and from
 each cluster with the fewest labels (the largest first) its most typical
 example; the images the discriminator finds least real (the lowest
 `OUTLIER_FRACTION` of p_real: junk, outliers) only after every other one.
-Measured with 5 labels a class, these picks did as well as random ones, where
-the images the classifier was least sure of lost 4 points (benchmarks/
-README.md, "What to label next").
+Typical examples, not the ones the classifier is least sure of: with a few
+labels a class, the least sure are the odd images, and their classes come
+out lopsided.
 """
 
 import numpy as np
