@@ -16,31 +16,15 @@ def fixture_mnist_dir(tmp_path):
     return str(tmp_path / "data")
 
 
-def test_accuracy_json_records_the_schedule_the_runs_used(tmp_path,
-                                                         mnist_dir):
-    """--schedule_steps: the JSON's settings hold the steps the runs were
-    given, not the variant's default 60,000."""
-    out = tmp_path / "out"
-    result = run_cli(os.path.join("benchmarks", "accuracy.py"), "--variant",
-                     "baseline", "--seeds", "1", "--schedule_steps", "3",
-                     "--dataset_dir", mnist_dir, "--mirror", "",
-                     "--out", str(out))
-    assert result.returncode == 0, result.stderr[-2000:]
-    with open(out / "accuracy-baseline-schedule3.json") as f:
-        record = json.load(f)
-    assert record["settings"]["max_training_steps"] == 3
-    assert record["runs"][0]["final_step"] == 3
-    assert (out / "accuracy-baseline-schedule3.png").is_file()
-
-
 def test_ema_decay_and_generator_rate_override_the_variant(tmp_path,
                                                            mnist_dir):
-    """--ema_decay, --learning_rate_g and --set replace the variant's settings
-    in the runs and the JSON, and name the files; bad values are refused
-    before anything is written."""
+    """--ema_decay, --learning_rate_g, --set and --schedule_steps replace the
+    variant's settings in the runs and the JSON (the schedule the runs were
+    given, not the variant's 60,000 steps), and name the files; bad values
+    are refused before anything is written."""
     out = tmp_path / "out"
-    common = ["--variant", "baseline", "--seeds", "1", "--steps", "2",
-              "--dataset_dir", mnist_dir, "--mirror", "",
+    common = ["--variant", "baseline", "--seeds", "1", "--schedule_steps",
+              "3", "--dataset_dir", mnist_dir, "--mirror", "",
               "--out", str(out)]
     for flag, value, named in (
             ("--ema_decay", "1.5", "--ema_decay"),
@@ -55,15 +39,18 @@ def test_ema_decay_and_generator_rate_override_the_variant(tmp_path,
                      "--ema_decay", "0.5", "--learning_rate_g", "0.002",
                      "--set", "d_init=unit", "adam_epsilon=1e-05")
     assert result.returncode == 0, result.stderr[-2000:]
-    with open(out / "accuracy-baseline-ema0.5-lrg0.002-d_initunit-"
-                    "adam_epsilon1e-05.json") as f:
+    tag = "accuracy-baseline-ema0.5-lrg0.002-schedule3-d_initunit-" \
+        "adam_epsilon1e-05"
+    with open(out / f"{tag}.json") as f:
         record = json.load(f)
+    assert (out / f"{tag}.png").is_file()
     # the variant's own 0.999, 0.001, "data" and 1e-4 replaced
     assert record["settings"]["ema_decay"] == 0.5
     assert record["settings"]["learning_rate_g"] == 0.002
     assert record["settings"]["d_init"] == "unit"
     assert record["settings"]["adam_epsilon"] == 1e-5
-    assert record["runs"][0]["final_step"] == 2
+    assert record["settings"]["max_training_steps"] == 3
+    assert record["runs"][0]["final_step"] == 3
     run_dirs = os.listdir(out / "runs")
     with open(out / "runs" / run_dirs[0] / "config.json") as f:
         saved = json.load(f)["config"]

@@ -16,10 +16,10 @@ def test_gpu_check_runs_whole_on_a_cpu(tmp_path):
     assert record["device"]["tensorflow"] and record["device"]["gpus"] == []
     forms = {(r["preset"], r["precision"], r["jit_compile"])
              for r in record["steps"]}
-    assert forms == {(p, precision, jit)
-                     for p in ("mnist_100", "svhn_1000", "cifar10_4000")
-                     for precision, jit in (("float32", False),
-                                            ("mixed", True))}
+    assert forms == {("mnist_100", "float32", False),
+                     ("mnist_100", "mixed", True),
+                     ("svhn_1000", "float32", False),
+                     ("cifar10_4000", "float32", False)}
     for row in record["steps"]:
         assert row["ms_per_step"] > 0 and row["compile_seconds"] > 0
         assert row["projected_schedule_hours"] > 0

@@ -20,16 +20,13 @@ from conftest import (ROOT, assert_one_line_error, run_cli,
 SCRIPT = os.path.join(ROOT, "tests", "resume_script.py")
 ENV = dict(os.environ, PYTHONPATH=ROOT, TF_CPP_MIN_LOG_LEVEL="2")
 
-# The MNIST preset and a 32x32 preset (dropout, batch norm, the data-dependent
-# initialization; narrow to keep the test short), each with and without
-# XLA, stopped by Ctrl-C or by --max_seconds.
+# The MNIST preset under XLA stopped by Ctrl-C, and a 32x32 preset without it
+# (dropout, batch norm, the data-dependent initialization; narrow to keep the
+# test short) stopped by --max_seconds. The 32x32 step under XLA equals its
+# plain step (test_presets.py).
 VARIANTS = {
     "mnist_100_xla": dict(preset="mnist_100", dataset="tiny28",
                           stops=["ctrl_c"]),
-    "mnist_100": dict(preset="mnist_100", dataset="tiny28",
-                      jit_compile=False, stops=["ctrl_c", "max_seconds"]),
-    "svhn_1000_xla": dict(preset="svhn_1000", dataset="tiny32", d_width=8,
-                          jit_compile=True, stops=["ctrl_c"]),
     "svhn_1000": dict(preset="svhn_1000", dataset="tiny32", d_width=8,
                       stops=["max_seconds"]),
 }
@@ -46,7 +43,7 @@ def test_stopped_and_resumed_equals_uninterrupted(tmp_path):
         env=ENV, check=False)
     assert result.returncode == 0, result.stderr[-3000:]
     results = json.loads(out.read_text())
-    assert len(results) == 5
+    assert set(results) == {"mnist_100_xla/ctrl_c", "svhn_1000/max_seconds"}
     for name, found in results.items():
         # The first part stopped at step 3 of 6 and saved there; the resume
         # continued in the same folder to step 6.
