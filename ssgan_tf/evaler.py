@@ -123,7 +123,13 @@ def _dataset(eval_config, info, log):
 
 
 def _use(eval_config, path, log):
-    """--predict, --export and --sample: a trained model put to use."""
+    """--predict, --export, --sample and --suggest: a trained model put to
+    use."""
+    if eval_config.suggest_file and \
+            not eval_config.suggest_file.lower().endswith(".csv"):
+        # before the minutes the suggestions take
+        raise UserError(f"--suggest_file {eval_config.suggest_file}: "
+                        f"expected a name ending in .csv")
     model = serving.load(path, log=log)
     if eval_config.predict:
         paths = images_lib.find_images(eval_config.predict)
@@ -180,9 +186,6 @@ def write_suggestions(model, suggestions, csv_path) -> str:
     """The suggestions as a CSV to fill in (its first line, a comment, names
     the checkpoint and step) and a contact sheet beside it (the same name,
     .png); returns the sheet's path."""
-    if not csv_path.lower().endswith(".csv"):
-        raise UserError(f"--suggest_file {csv_path}: expected a name ending "
-                        f"in .csv")
     lines = [f"# suggested by {model.checkpoint} (step {model.step}): fill "
              f"in label (a class name or index)", ",".join(SUGGEST_COLUMNS)]
     for item in suggestions:
