@@ -11,8 +11,8 @@ paper's code has none). The 32x32 presets' learning rates are constant and
 then linear to 0 over the last third, as the paper's code; its MNIST code
 trains at a constant rate, and ours decays over the last third too, on
 purpose: a decayed schedule ends higher than a constant rate three times as
-long (benchmarks/ACCURACY.md). The 32x32
-schedules are in epochs (`epochs`), so they are right for any dataset size.
+long. The 32x32 schedules are in epochs (`epochs`), so they are right for
+any dataset size.
 """
 
 from typing import Any, Dict, Optional
@@ -26,7 +26,7 @@ MNIST_100 = dict(
     lr_decay_fraction=1 / 3, max_training_steps=60000,
     ema_decay=0.999, clip_norm=0.0,
     # XLA fuses the step's many small element-wise ops: faster on a CPU, and
-    # the second core helps more (benchmarks/README.md, "Cores").
+    # it lets a second core help more.
     jit_compile=True,
     # details of the paper's MNIST code
     d_init="data",            # weight norm's data-dependent initialization
