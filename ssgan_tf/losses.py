@@ -12,11 +12,12 @@ G's probability of the fake class from a sigmoid of the same logit, everything
 here uses that one softmax.
 """
 
+import keras
 import tensorflow as tf
 
 
 def _log_softmax(logits):
-    return tf.nn.log_softmax(tf.cast(logits, tf.float32), axis=-1)
+    return tf.nn.log_softmax(tf.cast(logits, keras.config.floatx()), axis=-1)
 
 
 # ------------------------------------------------------------- original (N + 1)
@@ -30,14 +31,14 @@ def d_loss_real(logits, labels):
       labels: [batch] int class indices in [0, N).
     """
     return tf.nn.sparse_softmax_cross_entropy_with_logits(
-        labels=tf.cast(labels, tf.int32), logits=tf.cast(logits, tf.float32))
+        labels=tf.cast(labels, tf.int32), logits=tf.cast(logits, keras.config.floatx()))
 
 
 def d_loss_fake(logits, alpha):
     """Cross-entropy of generated images with one-sided label smoothing:
     target alpha on the fake class and (1 - alpha) / N on each real class."""
     log_probs = _log_softmax(logits)
-    num_real = tf.cast(tf.shape(log_probs)[-1] - 1, tf.float32)
+    num_real = tf.cast(tf.shape(log_probs)[-1] - 1, keras.config.floatx())
     return -(alpha * log_probs[:, -1]
              + (1.0 - alpha) / num_real * tf.reduce_sum(log_probs[:, :-1], -1))
 
@@ -45,7 +46,7 @@ def d_loss_fake(logits, alpha):
 def d_loss_unlabeled(logits):
     """Unlabeled real images in the N + 1 formulation: -log(1 - p(fake)),
     i.e. -log of the probability mass on the real classes."""
-    logits = tf.cast(logits, tf.float32)
+    logits = tf.cast(logits, keras.config.floatx())
     return -(tf.reduce_logsumexp(logits[:, :-1], -1)
              - tf.reduce_logsumexp(logits, -1))
 
@@ -59,13 +60,13 @@ def supervised_loss(logits, labels, num_class):
     """N-way cross-entropy over the real classes only (the `S_loss`)."""
     return tf.nn.sparse_softmax_cross_entropy_with_logits(
         labels=tf.cast(labels, tf.int32),
-        logits=tf.cast(logits[:, :num_class], tf.float32))
+        logits=tf.cast(logits[:, :num_class], keras.config.floatx()))
 
 
 def huber(real_images, fake_images, delta=1.0):
     """Mean Huber distance per example between two image batches."""
-    diff = tf.abs(tf.cast(real_images, tf.float32) - tf.cast(fake_images,
-                                                             tf.float32))
+    diff = tf.abs(tf.cast(real_images, keras.config.floatx()) - tf.cast(fake_images,
+                                                             keras.config.floatx()))
     quadratic = tf.minimum(diff, delta)
     per_pixel = 0.5 * quadratic ** 2 + delta * (diff - quadratic)
     return tf.reduce_mean(tf.reshape(per_pixel, [tf.shape(per_pixel)[0], -1]),
@@ -74,10 +75,11 @@ def huber(real_images, fake_images, delta=1.0):
 
 def recon_weight(step, scale, anneal_steps):
     """The annealed reconstruction weight: scale * max(0, (T - step) / T)."""
-    step = tf.cast(step, tf.float32)
+    step = tf.cast(step, keras.config.floatx())
     if anneal_steps <= 0:
         return tf.zeros_like(step)
-    return scale * tf.maximum(0.0, (anneal_steps - step) / anneal_steps)
+    return scale * tf.maximum(tf.zeros_like(step),
+                              (anneal_steps - step) / anneal_steps)
 
 
 # ------------------------------------------------------------- Improved GAN
@@ -95,8 +97,8 @@ def improved_gan_unlabeled(unlabeled_logits, fake_logits):
     Returns:
       (per-example loss on unlabeled images, per-example loss on generated).
     """
-    lse_unlabeled = tf.reduce_logsumexp(tf.cast(unlabeled_logits, tf.float32), -1)
-    lse_fake = tf.reduce_logsumexp(tf.cast(fake_logits, tf.float32), -1)
+    lse_unlabeled = tf.reduce_logsumexp(tf.cast(unlabeled_logits, keras.config.floatx()), -1)
+    lse_fake = tf.reduce_logsumexp(tf.cast(fake_logits, keras.config.floatx()), -1)
     return (0.5 * (tf.nn.softplus(lse_unlabeled) - lse_unlabeled),
             0.5 * tf.nn.softplus(lse_fake))
 
@@ -107,8 +109,8 @@ def feature_matching(real_features, fake_features, reduction="sum"):
     them (`mean`, the paper's MNIST code), or the absolute differences
     averaged (`abs_mean`, the paper's SVHN and CIFAR-10 code)."""
     return feature_matching_of_means(
-        tf.reduce_mean(tf.cast(real_features, tf.float32), axis=0),
-        tf.reduce_mean(tf.cast(fake_features, tf.float32), axis=0), reduction)
+        tf.reduce_mean(tf.cast(real_features, keras.config.floatx()), axis=0),
+        tf.reduce_mean(tf.cast(fake_features, keras.config.floatx()), axis=0), reduction)
 
 
 def feature_matching_of_means(real_mean, fake_mean, reduction="sum"):
@@ -132,12 +134,12 @@ def sgan_real_fake(real_score_logits, fake_score_logits):
     Returns:
       (per-example loss on real images, per-example loss on generated).
     """
-    real = tf.reshape(tf.cast(real_score_logits, tf.float32), [-1])
-    fake = tf.reshape(tf.cast(fake_score_logits, tf.float32), [-1])
+    real = tf.reshape(tf.cast(real_score_logits, keras.config.floatx()), [-1])
+    fake = tf.reshape(tf.cast(fake_score_logits, keras.config.floatx()), [-1])
     return tf.nn.softplus(-real), tf.nn.softplus(fake)
 
 
 def sgan_generator(fake_score_logits):
     """The non-saturating generator loss of the real/fake head: -log sigma(s)."""
-    return tf.nn.softplus(-tf.reshape(tf.cast(fake_score_logits, tf.float32),
+    return tf.nn.softplus(-tf.reshape(tf.cast(fake_score_logits, keras.config.floatx()),
                                       [-1]))

@@ -19,6 +19,7 @@ Logits given to an objective are always N + 1 wide (`with_fake_logit`).
 import dataclasses
 from typing import Optional
 
+import keras
 import tensorflow as tf
 
 from ssgan_tf import losses
@@ -129,7 +130,7 @@ def global_mean(features, global_batch: int, replicas: int):
     """The mean of `features` over the global batch, from this replica's
     rows: the replicas' sums added up (differentiable: the all-reduce's
     gradient is all-reduced too)."""
-    total = tf.reduce_sum(tf.cast(features, tf.float32), axis=0)
+    total = tf.reduce_sum(tf.cast(features, keras.config.floatx()), axis=0)
     if replicas > 1:
         total = tf.distribute.get_replica_context().all_reduce(
             tf.distribute.ReduceOp.SUM, total)
@@ -144,7 +145,7 @@ class FeatureMatchingG:
     uses_real_features = True
 
     def recon_weight(self, step):
-        return tf.zeros([])
+        return tf.zeros([], keras.config.floatx())
 
     def __call__(self, step, fake_logits, fake_features, real_features,
                  real_images, fake_images):
@@ -156,7 +157,7 @@ class FeatureMatchingG:
                         self.replicas),
             global_mean(fake_features, self.global_batch, self.replicas),
             self.reduction)
-        return distance / tf.cast(self.replicas, tf.float32)
+        return distance / tf.cast(self.replicas, keras.config.floatx())
 
 
 @dataclasses.dataclass(frozen=True)
@@ -166,7 +167,7 @@ class SganG:
     uses_real_features = False
 
     def recon_weight(self, step):
-        return tf.zeros([])
+        return tf.zeros([], keras.config.floatx())
 
     def __call__(self, step, fake_logits, fake_features, real_features,
                  real_images, fake_images):

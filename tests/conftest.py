@@ -130,6 +130,18 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
 
 @pytest.fixture
+def float64():
+    """Keras' floatx float64 for one test: an equality test compares there,
+    where rounding (~1e-16) cannot pass for a real difference on any CPU."""
+    import keras
+    keras.config.set_floatx("float64")
+    try:
+        yield
+    finally:
+        keras.config.set_floatx("float32")
+
+
+@pytest.fixture
 def http_server():
     """A real HTTP server on 127.0.0.1 serving `server.files` {name: bytes}.
 

@@ -26,6 +26,7 @@ Gaussian noise and dropout masks come from slices of a fixed table of samples
 placed by (seed, step, example): `draws` (noise.py).
 """
 
+import keras
 import tensorflow as tf
 
 from ssgan_tf.errors import UserError
@@ -82,7 +83,7 @@ class MlpDiscriminator(keras.Model):
 
     @staticmethod
     def _unit_range(images):
-        return (tf.reshape(tf.cast(images, tf.float32), [-1, 784]) + 1.0) / 2.0
+        return (tf.reshape(tf.cast(images, keras.config.floatx()), [-1, 784]) + 1.0) / 2.0
 
     def features_and_logits(self, images, training=False, draws=None):
         """`draws` (noise.Draws): where the training noise comes from."""
@@ -146,7 +147,7 @@ class MlpGenerator(keras.Model):
         return self.out(x)
 
     def call(self, z, training=False):
-        pixels = tf.sigmoid(tf.cast(self.pixel_logits(z, training), tf.float32))
+        pixels = tf.sigmoid(tf.cast(self.pixel_logits(z, training), keras.config.floatx()))
         return tf.reshape(pixels * 2.0 - 1.0, [-1, 28, 28, 1])
 
 
@@ -181,7 +182,7 @@ class ConvDiscriminator(keras.Model):
 
     def features_and_logits(self, images, training=False, draws=None):
         """`draws` (noise.Draws): where the dropout masks come from."""
-        x = tf.cast(images, tf.float32)
+        x = tf.cast(images, keras.config.floatx())
         if training and draws is None:
             draws = _default_draws(x)
         for index, conv in enumerate(self.convs):
@@ -197,7 +198,7 @@ class ConvDiscriminator(keras.Model):
     def initialize(self, images, draws=None):
         """The paper's data-dependent initialization, with dropout on;
         returns the initialized logits of `images`."""
-        x = tf.cast(images, tf.float32)
+        x = tf.cast(images, keras.config.floatx())
         if draws is None:
             draws = _default_draws(x)
         for index, conv in enumerate(self.convs):
@@ -258,7 +259,7 @@ class ConvGenerator(keras.Model):
 
     def call(self, z, training=False):
         return tf.tanh(tf.cast(self.to_image(self._hidden(z, training)),
-                               tf.float32))
+                               keras.config.floatx()))
 
     def initialize(self, z):
         """The output layer's data-dependent initialization on noise `z`."""

@@ -9,6 +9,7 @@ N + 1 logits, averaged over whatever spatial extent is left.
 
 import math
 
+import keras
 import tensorflow as tf
 
 from ssgan_tf.models import layers
@@ -57,7 +58,7 @@ class Generator(keras.Model):
         x = tf.reshape(x, [-1, 1, 1, DENSE_UNITS])
         for block in self.blocks:
             x = block(x, training=training)
-        x = tf.tanh(tf.cast(self.to_image(x), tf.float32))
+        x = tf.tanh(tf.cast(self.to_image(x), keras.config.floatx()))
         height, width, _ = self.image_shape
         if x.shape[1] != height or x.shape[2] != width:
             # A convex combination of values in [-1, 1] stays in [-1, 1].
@@ -92,7 +93,7 @@ class Discriminator(keras.Model):
             x = block(x, training=training)
         x = tf.nn.leaky_relu(self.reduce(x), alpha=0.2)
         logits = tf.reduce_mean(self.classify(x), axis=[1, 2])
-        return tf.reduce_mean(x, axis=[1, 2]), tf.cast(logits, tf.float32)
+        return tf.reduce_mean(x, axis=[1, 2]), tf.cast(logits, keras.config.floatx())
 
     def call(self, images, training=False):
         return self.features_and_logits(images, training=training)[1]

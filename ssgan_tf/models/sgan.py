@@ -11,6 +11,7 @@ tanh. All weights drawn from N(0, 0.02).
 
 import math
 
+import keras
 import tensorflow as tf
 
 from ssgan_tf.models.layers import track
@@ -43,13 +44,13 @@ class Discriminator(keras.Model):
 
     def features_and_logits(self, images, training=False, draws=None):
         """`draws` is unused: the network draws nothing at random."""
-        x = tf.cast(images, tf.float32)
+        x = tf.cast(images, keras.config.floatx())
         for conv, norm in zip(self.convs, self.norms):
             x = tf.nn.leaky_relu(norm(conv(x), training=training), alpha=0.2)
         features = tf.nn.leaky_relu(self.dense(self.flatten(x)), alpha=0.2)
         logits = tf.concat([self.classes(features), self.real_fake(features)],
                            axis=-1)
-        return features, tf.cast(logits, tf.float32)
+        return features, tf.cast(logits, keras.config.floatx())
 
     def call(self, images, training=False):
         return self.features_and_logits(images, training)[1]
@@ -79,6 +80,6 @@ class Generator(keras.Model):
         x = tf.reshape(x, [-1, self.start[0], self.start[1], 128])
         for deconv, norm in zip(self.deconvs, self.norms):
             x = tf.nn.relu(norm(deconv(x), training=training))
-        x = tf.tanh(tf.cast(self.to_image(x), tf.float32))
+        x = tf.tanh(tf.cast(self.to_image(x), keras.config.floatx()))
         height, width, _ = self.image_shape
         return x[:, :height, :width, :]

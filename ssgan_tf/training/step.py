@@ -14,6 +14,7 @@ dropout are placed by `noise.Draws`. One device and k replicas, a resumed and
 an uninterrupted run, draw the same numbers for the same example.
 """
 
+import keras
 import tensorflow as tf
 
 from ssgan_tf import losses
@@ -122,12 +123,12 @@ class TrainStep:
                 tf.distribute.ReduceOp.SUM, [gradients[i] for i in present])
             for index, gradient in zip(present, summed):
                 gradients[index] = gradient
-        limit = tf.constant(self.config.clip_norm, tf.float32)
+        limit = tf.constant(self.config.clip_norm, keras.config.floatx())
         if isinstance(optimizer, tf.keras.optimizers.LossScaleOptimizer):
             # The gradients still carry the loss scale: clip at the scaled
             # norm (non-finite gradients stay non-finite and the step is
             # skipped by the optimizer).
-            limit *= tf.cast(optimizer.dynamic_scale, tf.float32)
+            limit *= tf.cast(optimizer.dynamic_scale, keras.config.floatx())
         gradients, _ = tf.clip_by_global_norm(gradients, limit)
         if replicas > 1:
             gradients = [None if g is None else g / replicas for g in gradients]
@@ -155,6 +156,8 @@ class TrainStep:
         the original did.
         """
         discriminator = self.discriminator
+        # Real images come from the pipeline in float32, fakes in floatx.
+        batches = [tf.cast(batch, keras.config.floatx()) for batch in batches]
         if len(batches) > 1 and getattr(discriminator, "batch_independent",
                                         False):
             sizes = [tf.shape(batch)[0] for batch in batches]
@@ -232,7 +235,7 @@ class TrainStep:
                     self.discriminator.trainable_variables, step + 1)
 
         # Generator: each update on fresh noise
-        g_loss = tf.constant(0.0)
+        g_loss = tf.constant(0.0, keras.config.floatx())
         fm_images = batch.get("unlabeled_g", batch["unlabeled"])
         for index in range(self.g_updates):
             g_loss = self._generator_update(index, batch["noise"][:, 1 + index],
@@ -244,8 +247,8 @@ class TrainStep:
         predicted = tf.argmax(labeled_logits[:, :self.num_class], -1,
                               output_type=tf.int32)
         correct = tf.cast(tf.equal(predicted, tf.cast(labels, tf.int32)),
-                          tf.float32)
-        scale = tf.cast(self.global_batch, tf.float32)
+                          keras.config.floatx())
+        scale = tf.cast(self.global_batch, keras.config.floatx())
         return {
             "d_loss": d_loss * scale,
             "d_loss_real": tf.reduce_sum(real_term),
@@ -257,7 +260,8 @@ class TrainStep:
 
     def _multi_step(self, iterator, num_steps):
         """Runs `num_steps` steps; returns the last step's global metrics."""
-        metrics = {name: tf.constant(0.0) for name in METRICS}
+        metrics = {name: tf.constant(0.0, keras.config.floatx())
+                   for name in METRICS}
         for _ in tf.range(num_steps):
             batch = next(iterator)
             # Read once, before any update, for every replica.
@@ -276,7 +280,7 @@ class TrainStep:
             metrics = {name: value / self.global_batch
                        for name, value in summed.items()}
             metrics["GAN_loss"] = metrics["d_loss"] + metrics["g_loss"]
-            metrics["recon_weight"] = tf.zeros([]) if \
+            metrics["recon_weight"] = tf.zeros([], keras.config.floatx()) if \
                 self.objective.generator is None else \
                 self.objective.generator.recon_weight(self.d_optimizer.iterations)
         return metrics
