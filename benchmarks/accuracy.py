@@ -1,9 +1,10 @@
 """MNIST with few labels: test accuracy against training time.
 
-    python benchmarks/accuracy.py [--variant preset] [--seeds 1 2 3]
+    python benchmarks/accuracy.py [--variant preset] [--seeds 1-10]
                                   [--minutes 15] [--fit_time]
                                   [--schedule_steps N]
-                                  [--labels drawn|paper] [--ema_decay D]
+                                  [--labels drawn|paper] [--label_seed L]
+                                  [--ema_decay D]
                                   [--learning_rate_g R]
                                   [--set FIELD=VALUE ...] [--out DIR]
 
@@ -23,7 +24,11 @@ Gets the genuine MNIST through `download.py --mirror ../shared/datasets/mnist`
 (or the registry copy when that folder is absent), trains the variant for a
 fixed wall-clock budget per seed (or until its schedule ends), measuring the
 accuracy on the official 10,000 test images every few hundred steps, and writes
-accuracy-vs-time as JSON and PNG.
+accuracy-vs-time as JSON and PNG. Runs that end their schedule also go into
+the paper's statistic (`paper_statistic.py`: mean ± std of the test error over
+the seeds, each seed, the worst), seed by seed as they end:
+`figures/paper-statistic-mnist_100.json` for the preset's own schedule and
+labels, `<out>/paper-statistic-<tag>.json` for anything else.
 """
 
 import argparse
@@ -36,7 +41,7 @@ os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from benchmarks import common  # noqa: E402
+from benchmarks import common, paper_statistic  # noqa: E402
 from ssgan_tf import config as config_lib, training  # noqa: E402
 from ssgan_tf.presets import PRESETS  # noqa: E402
 from ssgan_tf.errors import UserError  # noqa: E402
@@ -71,10 +76,27 @@ EVERY = {"preset": 600, "baseline": 600, "baseline_all_labels": 600,
          "sgan_30000": 300, "original_fm": 300, "original_fm_baseline": 300}
 
 
+def seed_list(text):
+    """One --seeds item: "7" or a range "1-10" (inclusive)."""
+    first, dash, last = text.partition("-")
+    try:
+        seeds = list(range(int(first), int(last) + 1)) if dash \
+            else [int(first)]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a seed or a range such "
+                                         f"as 1-10, got {text!r}") from None
+    if not seeds:
+        raise argparse.ArgumentTypeError(f"the range {text!r} is empty")
+    return seeds
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--variant", default="preset", choices=sorted(VARIANTS))
-    parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
+    parser.add_argument("--seeds", type=seed_list, nargs="+",
+                        default=[[1, 2, 3]],
+                        help="training seeds, e.g. 1 2 3 or 1-10; each also "
+                             "draws its own labels (see --labels)")
     parser.add_argument("--minutes", type=float, default=15.0)
     parser.add_argument("--steps", type=int, default=0,
                         help="stop after this many steps instead (0: the "
@@ -106,11 +128,19 @@ def main():
                              "seed trains on the paper's own 100 labels (its "
                              "script's --seed_data 1 draw), so only the "
                              "training seed varies, as in the paper's code")
+    parser.add_argument("--label_seed", type=int, default=None,
+                        help="every run trains on the labels that this seed "
+                             "draws (its labeled_ids.txt), so that only the "
+                             "training draws vary: a low seed's labels "
+                             "told from its training")
     parser.add_argument("--dataset_dir", default=os.path.join(ROOT, "datasets"))
     parser.add_argument("--mirror", default=common.SHARED_MNIST)
     parser.add_argument("--out", default=os.path.join(ROOT, "benchmarks",
                                                       "results"))
     args = parser.parse_args()
+    args.seeds = sorted({seed for item in args.seeds for seed in item})
+    if args.label_seed is not None and args.labels == "paper":
+        parser.error("--label_seed and --labels paper exclude each other")
     if args.steps and args.schedule_steps:
         parser.error("--steps and --schedule_steps exclude each other")
     if args.fit_time and (args.steps or args.schedule_steps):
@@ -166,9 +196,36 @@ def main():
     os.makedirs(args.out, exist_ok=True)
     common.ensure_mnist(args.dataset_dir, args.mirror)
     labeled_ids = None
+    labels = args.labels
     if args.labels == "paper":
         labeled_ids = common.paper_labeled_ids(
             args.dataset_dir, os.path.join(args.out, "paper_labeled_ids.txt"))
+    elif args.label_seed is not None:
+        labels = f"seed {args.label_seed}'s draw"
+        labeled_ids = common.drawn_labeled_ids(
+            args.dataset_dir, num_labeled, args.label_seed, os.path.join(
+                args.out, f"labeled_ids-seed{args.label_seed}.txt"))
+    tag = args.variant + ("-mixed" if args.mixed_precision else "") + (
+        f"-ema{args.ema_decay:g}" if args.ema_decay is not None else "") + (
+        f"-lrg{args.learning_rate_g:g}"
+        if args.learning_rate_g is not None else "") + (
+        f"-schedule{args.schedule_steps}" if args.schedule_steps else "") + (
+        f"-fitted{args.minutes:g}min" if args.fit_time else "") + (
+        "".join(f"-{k}{v}" for k, v in changes.items())) + (
+        "-paperlabels" if args.labels == "paper" else "") + (
+        f"-labelseed{args.label_seed}" if args.label_seed is not None else "")
+    # The paper's statistic of the runs that end their schedule (a
+    # time-fitted schedule differs from seed to seed: no statistic).
+    length = settings["max_training_steps"]
+    statistic_path = None
+    if not args.fit_time:
+        statistic_path = os.path.join(
+            ROOT, "benchmarks", "figures", "paper-statistic-mnist_100.json") \
+            if tag == "preset" and not args.steps else os.path.join(
+                args.out, f"paper-statistic-{tag}.json")
+    output = {"variant": args.variant, "settings": settings,
+              "commit": paper_statistic.training_code_commit(),
+              "length": length, "labels": labels}
     runs = []
     for config in configs:
         seed = config.seed
@@ -181,22 +238,17 @@ def main():
                                   "test_accuracy": a}
                                  for s, t, a in result["history"]]})
         print(json.dumps(runs[-1]["history"][-1]), flush=True)
-    output = {"variant": args.variant, "settings": settings,
-              "mixed_precision": args.mixed_precision, "steps": args.steps,
-              "labels": args.labels,
-              "schedule_steps": args.schedule_steps,
-              "fit_time": args.fit_time,
-              "num_labeled": num_labeled,
-              "minutes": args.minutes,
-              "runs": runs, **common.machine()}
-    tag = args.variant + ("-mixed" if args.mixed_precision else "") + (
-        f"-ema{args.ema_decay:g}" if args.ema_decay is not None else "") + (
-        f"-lrg{args.learning_rate_g:g}"
-        if args.learning_rate_g is not None else "") + (
-        f"-schedule{args.schedule_steps}" if args.schedule_steps else "") + (
-        f"-fitted{args.minutes:g}min" if args.fit_time else "") + (
-        "".join(f"-{k}{v}" for k, v in changes.items())) + (
-        "-paperlabels" if args.labels == "paper" else "")
+        if statistic_path and result["step"] == length:
+            paper_statistic.merge(statistic_path, runs[-1:],
+                                  paper_statistic.identity_of(output),
+                                  common.machine())
+    output.update({"mixed_precision": args.mixed_precision,
+                   "steps": args.steps,
+                   "schedule_steps": args.schedule_steps,
+                   "fit_time": args.fit_time,
+                   "num_labeled": num_labeled,
+                   "minutes": args.minutes,
+                   "runs": runs, **common.machine()})
     with open(os.path.join(args.out, f"accuracy-{tag}.json"), "w") as f:
         json.dump(output, f, indent=2)
     import matplotlib  # pylint: disable=import-outside-toplevel
@@ -221,6 +273,10 @@ def main():
     figure.savefig(os.path.join(args.out, f"accuracy-{tag}.png"), dpi=100)
     print(json.dumps({"seed_final": [(r["seed"], r["final_test_accuracy"])
                                      for r in runs]}))
+    if statistic_path:
+        with open(statistic_path) as f:
+            print("\n".join(paper_statistic.table(json.load(f))))
+        print(f"the statistic: {statistic_path}")
 
 
 if __name__ == "__main__":

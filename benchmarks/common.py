@@ -65,6 +65,19 @@ def report(output, out_path=None):
             json.dump(output, f, indent=2)
 
 
+def drawn_labeled_ids(dataset_dir, num_labeled, seed, out_path):
+    """Writes the ids of the labels that `--seed seed` draws (what its run's
+    labeled_ids.txt holds) and returns the path."""
+    # pylint: disable=import-outside-toplevel
+    from ssgan_tf.data import format as data_format, splits
+    train = data_format.load_split(dataset_dir, "MNIST", "train")
+    chosen = splits.choose_labeled(train.labels, num_labeled, train.num_class,
+                                   seed)
+    with open(out_path, "w") as f:
+        f.writelines(f"{train.ids[i]}\n" for i in chosen)
+    return out_path
+
+
 def paper_labeled_ids(dataset_dir, out_path, per_class=10, seed_data=1):
     """Writes the ids of the Improved-GAN paper's own MNIST labels and returns
     the path: its script takes, for each class, the first `per_class` examples

@@ -106,3 +106,37 @@ def test_the_time_fitted_form_records_the_schedule_it_settled_on(tmp_path,
                       "--steps", "5", "--dataset_dir", mnist_dir,
                       "--out", str(out))
     assert refused.returncode == 2 and "--fit_time" in refused.stderr
+
+
+def test_seed_ranges_one_labeled_subset_and_the_papers_statistic(tmp_path,
+                                                                 mnist_dir):
+    """--seeds 1-2 trains seeds 1 and 2; --label_seed 2 gives both the labels
+    that seed 2 draws, so only the training draws differ; the runs that end
+    their schedule go into the statistic file, with the training code's
+    commit. An empty range is refused."""
+    out = tmp_path / "out"
+    common = ["--variant", "baseline", "--steps", "3", "--dataset_dir",
+              mnist_dir, "--mirror", "", "--out", str(out)]
+    refused = run_cli(os.path.join("benchmarks", "accuracy.py"), *common,
+                      "--seeds", "3-1")
+    assert refused.returncode == 2 and "'3-1' is empty" in refused.stderr
+    result = run_cli(os.path.join("benchmarks", "accuracy.py"), *common,
+                     "--seeds", "1-2", "--label_seed", "2")
+    assert result.returncode == 0, result.stderr[-2000:]
+    with open(out / "paper-statistic-baseline-labelseed2.json") as f:
+        record = json.load(f)
+    assert list(record["runs"]) == ["1", "2"] and record["steps"] == 3
+    assert record["labels"] == "seed 2's draw"
+    assert set(record["accuracy"]) == {"1", "2"}
+    assert record["statistic"]["end"]["seeds"] == 2
+    assert record["commit"] != "unknown"
+    assert "| **mean ± std** |" in result.stdout
+    labeled = {}
+    for run_dir in os.listdir(out / "runs"):
+        with open(out / "runs" / run_dir / "config.json") as f:
+            seed = json.load(f)["config"]["seed"]
+        with open(out / "runs" / run_dir / "labeled_ids.txt") as f:
+            labeled[seed] = sorted(f.read().split())
+    with open(out / "labeled_ids-seed2.txt") as f:
+        drawn = sorted(f.read().split())
+    assert labeled == {1: drawn, 2: drawn} and len(drawn) == 100
