@@ -179,21 +179,21 @@ def write_samples(model, count, path, seed=None):
 
 
 SUGGEST_COLUMNS = ("id", "predicted", "probability", "runner_up",
-                   "runner_up_probability", "p_real", "label")
+                   "runner_up_probability", "p_real", "checkpoint", "step",
+                   "label")
 
 
 def write_suggestions(model, suggestions, csv_path) -> str:
-    """The suggestions as a CSV to fill in (its first line, a comment, names
-    the checkpoint and step) and a contact sheet beside it (the same name,
-    .png); returns the sheet's path."""
-    lines = [f"# suggested by {model.checkpoint} (step {model.step}): fill "
-             f"in label (a class name or index)", ",".join(SUGGEST_COLUMNS)]
+    """The suggestions as a CSV to fill in (a plain table: the checkpoint
+    and step they came from are columns) and a contact sheet beside it (the
+    same name, .png); returns the sheet's path."""
+    lines = [",".join(SUGGEST_COLUMNS)]
     for item in suggestions:
         lines.append(",".join([
             _csv(item["id"]), _csv(item["predicted"]),
             f"{item['probability']:.4f}", _csv(item["runner_up"]),
             f"{item['runner_up_probability']:.4f}", f"{item['p_real']:.4f}",
-            ""]))
+            _csv(model.checkpoint), str(model.step), ""]))
     sheet = csv_path[:-len(".csv")] + ".png"
     plots.save_contact_sheet(
         np.asarray([item["image"] for item in suggestions]),

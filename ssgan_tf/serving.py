@@ -127,8 +127,9 @@ class TrainedModel:
 
     def suggest(self, count: int,
                 dataset_dir: Optional[str] = None) -> List[Dict]:
-        """`count` unlabeled training examples of the run (those outside its
-        labeled_ids.txt, and those without a label) to label next, in order
+        """`count` unlabeled training examples of the run (those without a
+        label; in a dataset labeled throughout, those outside its
+        labeled_ids.txt) to label next, in order
         (chosen by ssgan_tf.suggest.choose, among a sample of
         suggest.POOL where there are more): one dict each with id,
         predicted, probability, runner_up, runner_up_probability, p_real and
@@ -136,6 +137,9 @@ class TrainedModel:
         if count <= 0:
             raise UserError(f"--suggest must be positive, got {count}")
         pool, labeled = self.unlabeled_examples(dataset_dir, labeled=True)
+        if pool.num_unlabeled:  # what the user labeled is never offered again
+            pool = pool.take(np.flatnonzero(
+                np.asarray(pool.labels) == data_format.UNLABELED))
         if len(pool) > suggest_lib.POOL:  # a seeded sample bounds the work
             pool = pool.take(np.sort(np.random.RandomState(0).choice(
                 len(pool), suggest_lib.POOL, replace=False)))

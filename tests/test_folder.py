@@ -127,7 +127,12 @@ def test_class_folders_with_unlabeled_images_at_any_depth(tmp_path):
                      "bugs", "--dataset_dir", str(tmp_path / "data"))
     assert result.returncode == 0, result.stderr[-3000:]
     assert "0 = ant, 1 = bee" in result.stdout
-    assert "4 labeled (the 80/20 rule" in result.stdout
+    # the 80/20 rule's test fifth (2 of 7) held only unlabeled images, which
+    # train: id_train.txt lists all 7, and the test split is empty
+    assert "4 labeled for training, 0 labeled for testing (the 80/20 rule, " \
+        "recorded in the dataset)" in result.stdout
+    assert len((tmp_path / "data" / "bugs" / "id_train.txt").read_text()
+               .split()) == 7
     assert "3 unlabeled;" in result.stdout
     dataset = data_format.load_dataset(str(tmp_path / "data"), "bugs")
     assert dataset.class_names == ["ant", "bee"]
@@ -142,6 +147,46 @@ def test_class_folders_with_unlabeled_images_at_any_depth(tmp_path):
                      "8", "--max_training_steps", "4", "--steps_per_call", "2")
     assert result.returncode == 0, result.stderr[-3000:]
     assert "labeled, 3 unlabeled-only)" in result.stdout
+
+
+def test_labels_added_later_move_no_image_between_train_and_test(tmp_path):
+    """Class folders and unlabeled/ with no train/test: the 80/20 split is
+    kept in the dataset at conversion (an unlabeled image the rule put in
+    test trains), so labeling every unlabeled image later - from a CSV that
+    a spreadsheet saved with a byte-order mark and semicolons - moves none
+    into the test set: every one of them trains in the next run."""
+    from ssgan_tf.data import splits as splits_lib
+    rng = np.random.RandomState(3)
+    root = tmp_path / "images"
+    for class_name in ("a", "b"):
+        for i in range(3):
+            save(str(root / class_name / f"{i}.png"), pixels(rng, 6, 6))
+    for i in range(14):
+        save(str(root / "unlabeled" / f"u{i:02d}.png"), pixels(rng, 6, 6))
+    data = str(tmp_path / "data")
+    result = run_cli("download.py", "--from_folder", str(root), "--name",
+                     "ab", "--dataset_dir", data)
+    assert result.returncode == 0, result.stderr[-3000:]
+    train, test = splits_lib.train_and_test(data, "ab")
+    dataset = data_format.load_dataset(data, "ab")
+    unlabeled = [i for i, label in zip(dataset.ids, dataset.labels)
+                 if label == data_format.UNLABELED]
+    rule = data_format.rule_split(dataset.ids)
+    assert set(rule["test"]) & set(unlabeled)  # the case at stake
+    assert set(unlabeled) <= set(train.ids)
+    rows = "".join(f"{i};a;0.5;;1;b\r\n" for i in unlabeled)
+    filled = tmp_path / "filled.csv"
+    filled.write_bytes(("\ufeffid;predicted;probability;checkpoint;step;"
+                        "label\r\n" + rows).encode("utf-8"))
+    result = run_cli("download.py", "--add_labels", str(filled), "--name",
+                     "ab", "--dataset_dir", data)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "14 labels" in result.stdout
+    after_train, after_test = splits_lib.train_and_test(data, "ab")
+    assert list(after_test.ids) == list(test.ids)
+    assert set(unlabeled) <= set(after_train.ids)
+    assert list(after_train.ids) == list(train.ids)
+    assert after_train.num_unlabeled == 0
 
 
 def test_a_train_and_test_layout_keeps_its_split(tmp_path):

@@ -85,9 +85,9 @@ def semi_run(tmp_path_factory):
 
 
 def read_suggestions(path):
-    with open(path, newline="") as f:
-        lines = f.read().splitlines()
-    return lines[0], list(csv.DictReader(lines[1:]))
+    """The CSV as a table, read as csv.DictReader (and pandas) read one."""
+    with open(path, newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
 
 
 def test_suggest_writes_a_csv_to_fill_in_and_a_contact_sheet(semi_run,
@@ -97,11 +97,13 @@ def test_suggest_writes_a_csv_to_fill_in_and_a_contact_sheet(semi_run,
     result = run_cli("evaler.py", "--checkpoint", run_dir, "--suggest", "5",
                      "--suggest_file", str(out))
     assert result.returncode == 0, result.stderr[-3000:]
-    comment, rows = read_suggestions(out)
-    assert comment.startswith(f"# suggested by {run_dir}/model-20 (step 20)")
+    rows = read_suggestions(out)
     assert list(rows[0]) == ["id", "predicted", "probability", "runner_up",
-                             "runner_up_probability", "p_real", "label"]
+                             "runner_up_probability", "p_real", "checkpoint",
+                             "step", "label"]
     assert len(rows) == 5 and all(row["label"] == "" for row in rows)
+    assert {(row["checkpoint"], row["step"]) for row in rows} == {
+        (f"{run_dir}/model-20", "20")}
     labeled = set(open(os.path.join(run_dir, "labeled_ids.txt")).read()
                   .split())
     train = set(open(os.path.join(run_dir, "train_ids.txt")).read().split())
@@ -136,7 +138,32 @@ def test_suggest_more_than_there_is_gives_every_unlabeled_one(semi_run,
                      "--suggest_file", str(tmp_path / "all.csv"))
     assert result.returncode == 0, result.stderr[-3000:]
     assert "only 41 unlabeled" in result.stdout
-    assert len(read_suggestions(tmp_path / "all.csv")[1]) == 41
+    assert len(read_suggestions(tmp_path / "all.csv")) == 41
+
+
+def test_suggest_never_offers_an_image_that_has_a_label(semi_run, tmp_path):
+    """Where the dataset has unlabeled images, only those are offered: not
+    the labeled ones the run left out of its labeled subset."""
+    root, run_dir = semi_run
+    from ssgan_tf.data import format as data_format
+    whole = data_format.load_dataset(str(root / "data"), "tiny")
+    train_ids = open(os.path.join(run_dir, "train_ids.txt")).read().split()
+    known = open(os.path.join(run_dir, "labeled_ids.txt")).read().split()
+    chosen = [i for i in train_ids if i not in known][-6:]
+    labels = np.array(whole.labels)
+    without = [i for i, example_id in enumerate(whole.ids)
+               if example_id in chosen]
+    labels[without] = data_format.UNLABELED
+    data_format.write_dataset(str(tmp_path / "data" / "tiny"), whole.ids,
+                              np.asarray(whole.images), labels,
+                              num_class=whole.num_class, splits={
+                                  "train": train_ids, "test": [
+                                      i for i in whole.ids
+                                      if i not in train_ids]})
+    model = serving.load(run_dir, log=lambda *a: None)
+    offered = [s["id"] for s in model.suggest(
+        20, dataset_dir=str(tmp_path / "data"))]
+    assert sorted(offered) == sorted(chosen)
 
 
 def test_a_bad_suggest_file_writes_nothing(semi_run, tmp_path):
@@ -164,8 +191,7 @@ def test_added_labels_land_on_their_ids(tmp_path):
     from ssgan_tf.data import format as data_format
     labels_dataset(tmp_path)
     filled = tmp_path / "filled.csv"
-    filled.write_text("# suggested by run/model-20 (step 20)\n"
-                      "id,predicted,probability,label\n"
+    filled.write_text("id,predicted,probability,label\n"
                       "img9,a,0.5,c\nimg10,b,0.4,\nimg11,c,0.3,1\n"
                       "img0,a,0.9,b\n")
     cache_meta = tmp_path / "own" / ".cache" / "meta.json"
@@ -174,6 +200,8 @@ def test_added_labels_land_on_their_ids(tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     assert "3 labels" in result.stdout and "2 examples still unlabeled" in \
         result.stdout
+    # the split read before the labels (unlabeled ones train) is kept
+    assert "kept in id_train.txt and id_test.txt" in result.stdout
     after = data_format.load_dataset(str(tmp_path), "own")
     assert list(after.labels) == [1, 1, 2, 0, 1, 2, 0, 1, -1, 2, -1, 1]
     # the cache took the labels without a rebuild from the whole file

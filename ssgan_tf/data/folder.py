@@ -223,10 +223,15 @@ def convert_folder(folder: str, name: str, dataset_dir: str = "datasets",
                        [labels[i] for i in chosen])
             written += chosen
         _check_every_class(folder, classes, [labels[i] for i in written])
-        if splits is not None:
+        given = splits is not None
+        if given:
             present = {ids[i] for i in written}
             splits = {split: [i for i in listed if i in present]
                       for split, listed in splits.items()}
+        else:  # the 80/20 rule, recorded: labels added later move nothing
+            splits = data_format.unlabeled_to_train(
+                data_format.rule_split([ids[i] for i in written]),
+                [ids[i] for i in written], [labels[i] for i in written])
         writer.commit(splits)
     listed = os.path.join(path, UNREADABLE_FILE)
     if unreadable:
@@ -238,13 +243,10 @@ def convert_folder(folder: str, name: str, dataset_dir: str = "datasets",
     labels = [labels[i] for i in written]
     unlabeled = labels.count(data_format.UNLABELED)
     labeled = len(labels) - unlabeled
-    if splits:
-        tested = len(splits["test"])
-        counts = (f"{labeled - tested} labeled for training, {tested} "
-                  f"labeled for testing (your split)")
-    else:
-        counts = (f"{labeled} labeled (the 80/20 rule keeps about a fifth "
-                  f"of them for testing)")
+    tested = len(splits["test"])
+    counts = (f"{labeled - tested} labeled for training, {tested} labeled "
+              f"for testing ({'your split' if given else 'the 80/20 rule'}, "
+              f"recorded in the dataset)")
     log(f"{name}: {len(labels)} images of {shape}, {len(classes)} classes "
         f"numbered in alphabetical order (0 = {classes[0]}"
         f"{f', 1 = {classes[1]}' if len(classes) > 1 else ''}"

@@ -9,7 +9,9 @@ A dataset is a folder `<dataset_dir>/<NAME>/` holding
   - optionally `id_train.txt` and `id_test.txt`: the official split, where the
     downloader knows it (one of them alone: the other split is the rest of
     id.txt). Without them the original rule applies: id.txt shuffled by
-    `numpy.random.RandomState(123)`, the first 80% train, the rest test.
+    `numpy.random.RandomState(123)`, the first 80% train, the rest test; a
+    folder's conversion and --add_labels write that split down, so that
+    labels added later move no image between train and test.
 
 Reading the file one group at a time is slow (about 13 s for MNIST), so the
 arrays are also kept contiguously in `.cache/` beside the data and rebuilt
@@ -273,10 +275,12 @@ class DatasetWriter:
             files.write_lines(os.path.join(self.path, ID_FILE), self.ids)
             for split, file_name in SPLIT_FILES.items():
                 split_file = os.path.join(self.path, file_name)
-                if splits is not None:
+                if splits is not None and splits[split]:
                     files.write_lines(split_file, splits[split])
                 elif os.path.exists(split_file):
-                    os.remove(split_file)  # a stale split would not match
+                    # a stale split would not match; an empty one is the
+                    # rest of id.txt that the other file does not list
+                    os.remove(split_file)
         except BaseException as e:
             self._abort(e)
             raise
@@ -665,10 +669,7 @@ def split_ids(path: str, ids: Sequence[str]) -> Dict[str, List[str]]:
     split_files = {s: os.path.join(path, f) for s, f in SPLIT_FILES.items()}
     present = {s: os.path.isfile(f) for s, f in split_files.items()}
     if not any(present.values()):
-        shuffled = list(ids)
-        np.random.RandomState(SPLIT_SEED).shuffle(shuffled)
-        num_train = int(len(shuffled) * TRAIN_FRACTION)
-        return {"train": shuffled[:num_train], "test": shuffled[num_train:]}
+        return rule_split(ids)
     splits = {s: read_ids(f) for s, f in split_files.items() if present[s]}
     if len(splits) == 1:
         (given, listed), = splits.items()
@@ -682,6 +683,43 @@ def split_ids(path: str, ids: Sequence[str]) -> Dict[str, List[str]]:
                         f"share {len(shared)} id(s), e.g. {shown}: a test "
                         f"image must not be trained on")
     return splits
+
+
+def rule_split(ids: Sequence[str]) -> Dict[str, List[str]]:
+    """The original's 80/20 rule: the ids shuffled by
+    RandomState(SPLIT_SEED), the first 80% train, the rest test."""
+    shuffled = list(ids)
+    np.random.RandomState(SPLIT_SEED).shuffle(shuffled)
+    num_train = int(len(shuffled) * TRAIN_FRACTION)
+    return {"train": shuffled[:num_train], "test": shuffled[num_train:]}
+
+
+def unlabeled_to_train(splits: Dict[str, List[str]], ids: Sequence[str],
+                       labels) -> Dict[str, List[str]]:
+    """`splits` with the unlabeled examples listed in test moved to the end
+    of train: an example without a label can only be trained on."""
+    unlabeled = {ids[i] for i in np.flatnonzero(np.asarray(labels)
+                                                == UNLABELED)}
+    moved = [i for i in splits["test"] if i in unlabeled]
+    if not moved:
+        return splits
+    return {"train": list(splits["train"]) + moved,
+            "test": [i for i in splits["test"] if i not in unlabeled]}
+
+
+def record_split(path: str, dataset: ArrayDataset) -> bool:
+    """Writes the split that `dataset` (at `path`) is read with now into
+    id_train.txt and id_test.txt when it has no split file: labels added
+    later then move no image between train and test. True if written."""
+    if any(os.path.isfile(os.path.join(path, f))
+           for f in SPLIT_FILES.values()):
+        return False
+    splits = unlabeled_to_train(rule_split(dataset.ids), dataset.ids,
+                                dataset.labels)
+    for split, file_name in SPLIT_FILES.items():
+        if splits[split]:  # an empty split: the rest of id.txt
+            files.write_lines(os.path.join(path, file_name), splits[split])
+    return True
 
 
 def select_ids(dataset: ArrayDataset, wanted: Sequence[str],

@@ -17,15 +17,23 @@ from ssgan_tf.errors import UserError
 def read_label_file(path: str, class_names, num_class: int) -> Dict[str, int]:
     """{id: class index} of the rows of CSV `path` whose `label` is filled
     in (a class name, or an index 0..N-1); lines starting with # are
-    comments. Every problem is an error naming the file and line."""
+    comments. Separated by commas, or by semicolons or tabs as spreadsheets
+    in many locales save it; a byte-order mark is skipped. Every problem is
+    an error naming the file and line."""
     if not os.path.isfile(path):
         raise UserError(f"--add_labels {path}: file not found")
     names = [str(n) for n in (class_names or range(num_class))]
     by_name = {name: index for index, name in enumerate(names)}
-    with open(path, newline="", encoding="utf-8") as f:
-        lines = [(number, line) for number, line in enumerate(f, 1)
-                 if line.strip() and not line.lstrip().startswith("#")]
-    rows = csv.reader(line for _, line in lines)
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as f:
+            lines = [(number, line) for number, line in enumerate(f, 1)
+                     if line.strip() and not line.lstrip().startswith("#")]
+    except UnicodeDecodeError:
+        raise UserError(f"{path}: not a UTF-8 text file (save it as CSV "
+                        f"UTF-8)") from None
+    first = lines[0][1] if lines else ""
+    delimiter = max(",;\t", key=first.count)
+    rows = csv.reader((line for _, line in lines), delimiter=delimiter)
     header = next(rows, None)
     if not header or "id" not in header or "label" not in header:
         raise UserError(f"{path}: expected a header line with the columns id "
@@ -72,6 +80,9 @@ def add_labels(csv_path: str, dataset_dir: str, name: str, log=print) -> int:
                         f"{name}, e.g. {unknown[0]!r}")
     path = data_format.dataset_path(dataset_dir, name)
     data_file = data_format.find_data_file(path)
+    if data_format.record_split(path, dataset):
+        log(f"the 80/20 split of {name} kept in id_train.txt and id_test.txt: "
+            f"the images labeled now train")
     new_labels = np.array(dataset.labels, np.int64)
     for example_id, index in labels.items():
         new_labels[position[example_id]] = index

@@ -31,12 +31,8 @@ def train_and_test(dataset_dir: str, name: str, max_sample: int = 0,
         return recorded
     path = data_format.dataset_path(dataset_dir, name)
     splits = data_format.split_ids(path, dataset.ids)
-    if dataset.num_unlabeled:
-        unlabeled = {dataset.ids[i] for i in np.flatnonzero(
-            dataset.labels == data_format.UNLABELED)}
-        moved = [i for i in splits["test"] if i in unlabeled]
-        splits = {"train": splits["train"] + moved,
-                  "test": [i for i in splits["test"] if i not in unlabeled]}
+    splits = data_format.unlabeled_to_train(splits, dataset.ids,
+                                            dataset.labels)
     train = data_format.select_ids(dataset, splits["train"],
                                    os.path.join(path, "id_train.txt"))
     test = data_format.select_ids(dataset, splits["test"],
