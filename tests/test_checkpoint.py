@@ -266,3 +266,47 @@ def test_ctrl_c_and_a_stop_signal_save_the_steps_since_the_last_checkpoint(
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     assert f"resumed from {latest} at step {step}" in resumed.stdout
     assert tf.train.latest_checkpoint(str(run)).endswith(f"-{step + 5}")
+
+
+def test_nohup_keeps_sighup_ignored(tmp_path):
+    """Under nohup (SIGHUP ignored when the trainer starts), a SIGHUP leaves
+    the run training: only the SIGTERM after it stops it."""
+    write_tiny_dataset(tmp_path / "data")
+    env = dict(os.environ, PYTHONPATH=ROOT, TF_CPP_MIN_LOG_LEVEL="2")
+    command = [sys.executable, os.path.join(ROOT, "trainer.py"), "--dataset",
+               "tiny", "--dataset_dir", str(tmp_path / "data"), "--train_dir",
+               str(tmp_path / "runs"), "--run_name", "nohup",
+               "--max_training_steps", "100000", "--ckpt_save_step", "100000",
+               "--steps_per_call", "5", *SMALL_RUN]
+    trainer = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=env, preexec_fn=lambda: signal.signal(signal.SIGHUP,
+                                                  signal.SIG_IGN))
+    try:
+        for line in trainer.stdout:
+            if line.startswith("step 10/"):
+                break
+        trainer.send_signal(signal.SIGHUP)
+        for line in trainer.stdout:
+            if line.startswith("step 20/"):
+                break
+        trainer.send_signal(signal.SIGTERM)
+        out, err = trainer.communicate(timeout=120)
+    finally:
+        trainer.kill()
+    assert trainer.returncode == 128 + signal.SIGTERM, err[-3000:]
+    assert "interrupted (SIGTERM)" in err
+
+
+def test_stop_signals_wait_while_the_interrupt_saves():
+    """A second Ctrl-C or a SIGTERM during the interrupt's save is ignored;
+    the handlers come back after it."""
+    from ssgan_tf.training import loop
+    before = [signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)]
+    with loop.stop_signals_held():
+        os.kill(os.getpid(), signal.SIGINT)
+        os.kill(os.getpid(), signal.SIGTERM)
+        os.kill(os.getpid(), signal.SIGHUP)
+        time.sleep(0.1)  # delivered (and ignored) here, not later
+    assert [signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)] \
+        == before

@@ -122,7 +122,9 @@ def run(main: Callable, multi_value_flags: Sequence[str] = (),
     def guarded(args):
         quiet_python_logging()
         for signum in STOP_SIGNALS:
-            signal.signal(signum, _terminate)
+            # one ignored when we start (nohup) stays ignored
+            if signal.getsignal(signum) is not signal.SIG_IGN:
+                signal.signal(signum, _terminate)
         try:
             return main(args)
         except UserError as e:

@@ -8,7 +8,9 @@ import glob
 import math
 import os
 import shutil
+import signal
 import tempfile
+import threading
 import time
 
 import numpy as np
@@ -260,7 +262,8 @@ def _train(config, data, built, log):
         if loop.saved_step is None and latest is None:
             latest = manager.save(checkpoint_number=loop.step)
     except KeyboardInterrupt:
-        loop.save_on_interrupt()
+        with stop_signals_held():
+            loop.save_on_interrupt()
         raise
     except UserError:
         loop.clean_up_failed_start()
@@ -286,6 +289,24 @@ def _train(config, data, built, log):
     return {"run_dir": data.run_dir, "step": loop.step,
             "test_accuracy": test_accuracy, "checkpoint": latest,
             "history": loop.history, "schedule": loop.plan.as_dict()}
+
+
+@contextlib.contextmanager
+def stop_signals_held():
+    """Ctrl-C, SIGTERM and SIGHUP ignored while the interrupt's save runs: a
+    second one (an impatient Ctrl-C, a scheduler's SIGTERM after it) would
+    cut the save short. Handlers can be set in the main thread only."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    stops = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    before = {signum: signal.signal(signum, signal.SIG_IGN)
+              for signum in stops}
+    try:
+        yield
+    finally:
+        for signum, handler in before.items():
+            signal.signal(signum, handler)
 
 
 class _Loop:
