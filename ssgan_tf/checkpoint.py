@@ -88,7 +88,9 @@ def resolve_checkpoint(path: str, flag: str = "--checkpoint", log=print):
     found = checkpoints(run_dir)
     if not found:
         raise UserError(f"{flag} {path}: the folder holds no checkpoint "
-                        f"(no model-<step>.index)")
+                        f"(no model-<step>.index); a run stopped before its "
+                        f"first save starts again there with trainer.py "
+                        f"--run_name {os.path.basename(os.path.normpath(path))}")
     problems = []
     for _, prefix in reversed(found):
         problem = damage(prefix)

@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import tempfile
+from typing import Optional
 
 from ssgan_tf.errors import UserError
 
@@ -72,11 +73,14 @@ def out_of_space(error: BaseException) -> bool:
         "No space left on device" in str(error) or "errno = 28" in str(error)
 
 
-def no_space(folder: str, needed_bytes: int, detail: str = "") -> UserError:
+def no_space(folder: str, needed_bytes: Optional[int] = None,
+             detail: str = "") -> UserError:
     """The one-line error for a full disk; `detail` says what was kept."""
-    return UserError(f"{folder}: no space left on the device (the write "
-                     f"needed about {size_text(needed_bytes)}){detail}; free "
-                     f"some space and run the same command again")
+    needed = "" if needed_bytes is None else \
+        f" (the write needed about {size_text(needed_bytes)})"
+    return UserError(f"{folder}: no space left on the device{needed}"
+                     f"{detail}; free some space and run the same command "
+                     f"again")
 
 
 def size_text(count: float) -> str:

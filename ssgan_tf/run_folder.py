@@ -5,6 +5,7 @@ in an old run's folder.
 """
 
 import fcntl
+import glob
 import os
 import shutil
 import time
@@ -12,6 +13,11 @@ import time
 from ssgan_tf.errors import UserError
 
 LOCK_FILE = ".lock"
+# What a trainer writes into its folder before its first checkpoint.
+UNSAVED_RUN_FILES = ("config.json", "labeled_ids.txt", "train_ids.txt",
+                     "test_ids.txt", "fixed_noise.npy",
+                     "events.out.tfevents.*", "samples-*.png", "g_img_*.hy",
+                     "model-*_temp", LOCK_FILE)
 
 
 def default_name(config, timestamp=None) -> str:
@@ -35,6 +41,8 @@ def create(train_dir: str, name: str, explicit: bool) -> str:
             os.mkdir(path)  # atomic: of two runs, one gets the name
             return path
         except FileExistsError:
+            if explicit and _reuse_unsaved(path):
+                return path
             if explicit:
                 raise UserError(
                     f"--run_name {name}: {path} already exists; continue that "
@@ -42,6 +50,28 @@ def create(train_dir: str, name: str, explicit: bool) -> str:
                 ) from None
         suffix += 1
         path = os.path.join(train_dir, f"{name}-{suffix}")
+
+
+def _reuse_unsaved(path: str) -> bool:
+    """Whether `path` is a run folder whose run never saved a checkpoint
+    (killed during its first save, say) and that no trainer uses: then what
+    that run wrote is removed, so that its --run_name starts afresh there.
+    Anything else in the folder stays."""
+    if not os.path.isfile(os.path.join(path, "config.json")) or \
+            glob.glob(os.path.join(glob.escape(path), "model-*.index")):
+        return False
+    try:
+        with Lock(path):
+            for pattern in UNSAVED_RUN_FILES:
+                for found in glob.glob(os.path.join(glob.escape(path),
+                                                    pattern)):
+                    if os.path.isdir(found):
+                        shutil.rmtree(found, ignore_errors=True)
+                    elif os.path.basename(found) != LOCK_FILE:
+                        os.remove(found)
+    except UserError:
+        return False  # a trainer is using it
+    return True
 
 
 class Lock:

@@ -141,3 +141,43 @@ def test_converting_onto_a_full_tmpfs_writes_nothing(tmp_path, small_disk):
     result = run_cli(*command)
     assert result.returncode == 0, result.stderr[-3000:]
     assert len(data_format.load_dataset(str(disk), "big")) == 120
+
+
+def fill(mount):
+    """Writes a file until the disk `mount` is full."""
+    fd = os.open(mount / "filler", os.O_WRONLY | os.O_CREAT)
+    try:
+        while os.write(fd, b"\0" * 4096):
+            pass
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def test_a_disk_full_before_the_first_step_is_one_line(tmp_path, small_disk):
+    """A new run and a resume on a disk that is already full: one line, and
+    the disk holds what it held (no folder holding only .lock)."""
+    write_tiny_dataset(tmp_path / "data")
+    data = ["--dataset_dir", str(tmp_path / "data")]
+    done = run_cli("trainer.py", *TINY_RUN, *data, "--train_dir",
+                   str(tmp_path / "runs"), "--run_name", "done",
+                   "--max_training_steps", "10")
+    assert done.returncode == 0, done.stderr[-3000:]
+    import shutil
+    size = sum(p.stat().st_size for p in (tmp_path / "runs" / "done").glob("*"))
+    disk = small_disk(size + (2 << 20))
+    shutil.copytree(tmp_path / "runs" / "done", disk / "done")
+    fill(disk)
+    before = {p: os.path.getsize(os.path.join(d, p))
+              for d, _, names in os.walk(disk) for p in names}
+    result = run_cli("trainer.py", *TINY_RUN, *data, "--train_dir", str(disk),
+                     "--run_name", "new", "--max_training_steps", "20")
+    assert_one_line_error(result, str(disk), "no space left")
+    assert sorted(os.listdir(disk)) == ["done", "filler"]
+    result = run_cli("trainer.py", "--checkpoint", str(disk / "done"),
+                     "--max_training_steps", "20")
+    assert_one_line_error(result, str(disk / "done"), "no space left")
+    after = {p: os.path.getsize(os.path.join(d, p))
+             for d, _, names in os.walk(disk) for p in names}
+    assert after == before

@@ -31,6 +31,28 @@ def test_an_explicit_name_that_exists_is_refused(tmp_path):
         run_folder.create(str(tmp_path), "mine", explicit=True)
 
 
+def test_a_run_that_never_saved_is_started_again_under_its_name(tmp_path):
+    """A folder whose run wrote its files but no checkpoint (killed in its
+    first save) is reused by --run_name: the run's files go, the user's
+    stay; a folder with a checkpoint, or in use, is still refused."""
+    path = run_folder.create(str(tmp_path), "mine", explicit=True)
+    for name in ("config.json", "labeled_ids.txt", "fixed_noise.npy",
+                 "events.out.tfevents.1.host", "notes.txt", ".lock"):
+        with open(os.path.join(path, name), "w") as f:
+            f.write("x")
+    os.mkdir(os.path.join(path, "model-5_temp"))
+    with run_folder.Lock(path):
+        with pytest.raises(UserError, match="already exists"):
+            run_folder.create(str(tmp_path), "mine", explicit=True)
+    assert run_folder.create(str(tmp_path), "mine", explicit=True) == path
+    assert sorted(os.listdir(path)) == [".lock", "notes.txt"]
+    with open(os.path.join(path, "config.json"), "w") as f:
+        f.write("x")
+    open(os.path.join(path, "model-10.index"), "w").close()
+    with pytest.raises(UserError, match="already exists"):
+        run_folder.create(str(tmp_path), "mine", explicit=True)
+
+
 HOLDER = """
 import sys, time
 from ssgan_tf.run_folder import Lock

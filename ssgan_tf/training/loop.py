@@ -92,7 +92,7 @@ def run(config, log=print, resume_merged=False):
     keras.utils.set_random_seed(config.seed)
     if config.mixed_precision:
         keras.mixed_precision.set_global_policy("mixed_float16")
-    lock = None
+    lock, created = None, None
     try:
         built = build_lib.build(config, strategy, train.image_shape,
                                 train.num_class)
@@ -106,8 +106,8 @@ def run(config, log=print, resume_merged=False):
             run_dir = os.path.join(os.path.dirname(os.path.normpath(
                 source_dir)), name)
             if chief:
-                run_dir = run_folder.create(os.path.dirname(run_dir), name,
-                                            explicit=False)
+                run_dir = created = run_folder.create(
+                    os.path.dirname(run_dir), name, explicit=False)
                 ckpt_lib.copy_checkpoint(restore_from, run_dir)
                 _copy_fixed_noise(source_dir, run_dir)
             log(f"{restore_from} is older than the folder's newest "
@@ -117,8 +117,8 @@ def run(config, log=print, resume_merged=False):
             name = config.run_name or run_folder.default_name(config)
             run_dir = os.path.join(config.train_dir, name)
             if chief:
-                run_dir = run_folder.create(config.train_dir, name,
-                                            explicit=bool(config.run_name))
+                run_dir = created = run_folder.create(
+                    config.train_dir, name, explicit=bool(config.run_name))
         if chief:
             lock = run_folder.Lock(run_dir)
             run_folder.remove_stale_temporaries(run_dir, log)
@@ -131,6 +131,13 @@ def run(config, log=print, resume_merged=False):
         data = RunData(train, test, labeled, run_dir, restore_from, chief,
                        new or bool(branch_of))
         return _train(config, data, built, log)
+    except Exception as e:  # pylint: disable=broad-except
+        if isinstance(e, UserError) or not files.out_of_space(e):
+            raise
+        # The disk was full before the first step: a new folder goes.
+        if created:
+            shutil.rmtree(created, ignore_errors=True)
+        raise files.no_space(run_dir or config.train_dir) from None
     finally:
         if lock is not None:
             lock.release()
