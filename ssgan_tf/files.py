@@ -7,6 +7,7 @@ leaves the previous file (or none), never a truncated one.
 
 import contextlib
 import errno
+import glob
 import json
 import os
 import shutil
@@ -38,6 +39,19 @@ def atomic_path(path: str):
         if os.path.exists(tmp):
             os.remove(tmp)
         raise
+
+
+def remove_temporaries(folder: str, name: str):
+    """Removes what atomic_path and mkstemp-style writers of `name` left in
+    `folder` when killed midway (`.<name>.*.tmp*`): called once a new
+    `name` is in place, when they can only be stale."""
+    stem = name if name.startswith(".") else f".{name}"
+    for found in glob.glob(os.path.join(glob.escape(folder),
+                                        glob.escape(stem) + ".*.tmp*")):
+        try:
+            os.remove(found)
+        except OSError:
+            pass
 
 
 def umask() -> int:

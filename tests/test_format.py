@@ -416,3 +416,39 @@ def test_a_writer_left_without_commit_changes_nothing(tmp_path, existing):
     assert not [n for n in os.listdir(os.path.join(path, ".cache"))
                 if "tmp" in n]
     assert len(data_format.load_dataset(str(tmp_path), "tiny")) == 12
+
+
+KILLED_WRITER = """
+import os, signal, sys
+import numpy as np
+from ssgan_tf.data import format as data_format
+writer = data_format.DatasetWriter(sys.argv[1], 8, (4, 4, 1), 2)
+writer.add([f"k{i}" for i in range(4)], np.zeros((4, 4, 4, 1), np.uint8),
+           [0, 1, 0, 1])
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def test_a_killed_writers_temporaries_go_with_the_next_write(tmp_path):
+    """A conversion killed midway leaves its hidden temporaries (data.hy's
+    and the cache's); the next one that succeeds removes them."""
+    import signal
+    import subprocess
+    import sys
+    from conftest import ROOT
+    path = tmp_path / "own"
+    killed = subprocess.run([sys.executable, "-c", KILLED_WRITER, str(path)],
+                            env=dict(os.environ, PYTHONPATH=ROOT), check=False)
+    assert killed.returncode == -signal.SIGKILL
+
+    def temporaries():
+        return sorted(n for folder in (path, path / ".cache")
+                      for n in os.listdir(folder) if ".tmp" in n)
+    left = temporaries()
+    assert any(n.startswith(".data.hy.") for n in left)
+    assert any(n.startswith(".images.") for n in left)
+    data_format.write_dataset(str(path), ["a", "b"],
+                              np.zeros((2, 4, 4, 1), np.uint8), [0, 1],
+                              num_class=2)
+    assert temporaries() == []
+    assert len(data_format.load_dataset(str(tmp_path), "own")) == 2

@@ -285,6 +285,8 @@ class DatasetWriter:
             self._abort(e)
             raise
         self._stack.close()  # data.hy renamed into place
+        for name in DATA_FILE_NAMES:  # what a killed writer left
+            files.remove_temporaries(self.path, name)
         for other in DATA_FILE_NAMES[1:]:
             if os.path.exists(os.path.join(self.path, other)):
                 os.remove(os.path.join(self.path, other))
@@ -405,6 +407,7 @@ class _CacheWriter:
             os.chmod(self.tmp, 0o666 & ~files.umask())
             os.replace(self.tmp, final)
             self.tmp = None
+            files.remove_temporaries(self.folder, ".images")
             with files.atomic_path(os.path.join(self.folder,
                                                 "labels.npy")) as tmp:
                 np.save(tmp, labels)
