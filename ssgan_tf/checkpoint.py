@@ -21,7 +21,7 @@ from typing import List, Optional, Tuple
 
 import tensorflow as tf
 
-from ssgan_tf import config as config_lib, files
+from ssgan_tf import config as config_lib, files, models
 from ssgan_tf.errors import UserError
 
 CONFIG_FILE = "config.json"
@@ -198,6 +198,40 @@ def check_compatible(run_info, data_info, checkpoint_path, dataset_name):
     if model and data_info.get("model") and model != data_info["model"]:
         raise UserError(f"checkpoint {checkpoint_path} holds a --model {model} "
                         f"network, not {data_info['model']}")
+    check_network_version(run_info, checkpoint_path)
+
+
+def recorded_network_version(run_info) -> int:
+    """The version of the networks whose weights a run saved (config.json's
+    data.network_version; models.network_version says what they are)."""
+    data, config = run_info.get("data", {}), run_info.get("config", {})
+    if "network_version" in data:
+        return int(data["network_version"])
+    # Written before runs recorded it: the 32x32 networks were re-padded in
+    # the change that added adam_epsilon_form to config.json.
+    if models.network_version(config.get("model"),
+                              data.get("image_shape", [0, 0])) == 2:
+        return 2 if "adam_epsilon_form" in config else 1
+    return 1
+
+
+def check_network_version(run_info, checkpoint_path):
+    """Weights saved by another version of the networks than this code
+    builds would load without a word and predict differently: an error."""
+    if not run_info or "data" not in run_info:
+        return
+    model = run_info.get("config", {}).get("model")
+    current = models.network_version(model,
+                                     run_info["data"].get("image_shape", []))
+    saved = recorded_network_version(run_info)
+    if saved != current:
+        raise UserError(
+            f"checkpoint {checkpoint_path} holds version {saved} of the "
+            f"{model} networks for its images, and this ssgan-tf builds "
+            f"version {current} (the 32x32 improved_gan networks are padded "
+            f"as the paper's code from version 2): its weights would "
+            f"predict differently; retrain, or use the ssgan-tf that trained "
+            f"it")
 
 
 def _as_list(value):

@@ -288,6 +288,7 @@ def load(path: str, log=print) -> TrainedModel:
     if not info or "config" not in info or "data" not in info:
         raise UserError(f"{path}: no config.json in {run_dir}; was it written "
                         f"by trainer.py?")
+    ckpt_lib.check_network_version(info, prefix)
     return TrainedModel(run_dir, prefix, info)
 
 

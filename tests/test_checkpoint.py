@@ -310,3 +310,43 @@ def test_stop_signals_wait_while_the_interrupt_saves():
         time.sleep(0.1)  # delivered (and ignored) here, not later
     assert [signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)] \
         == before
+
+
+def test_each_run_records_its_networks_version(tiny_run):
+    _, run_dir, _ = tiny_run
+    info = ckpt_lib.read_run_info(run_dir)
+    assert info["data"]["network_version"] == 1  # the original networks
+    from ssgan_tf import models
+    assert models.network_version("improved_gan", (32, 32, 3)) == 2
+    assert models.network_version("improved_gan", (28, 28, 1)) == 1
+    # before runs recorded it: the 32x32 re-padding came with
+    # adam_epsilon_form in config.json
+    old = {"config": {"model": "improved_gan"},
+           "data": {"image_shape": [32, 32, 3]}}
+    assert ckpt_lib.recorded_network_version(old) == 1
+    old["config"]["adam_epsilon_form"] = "paper"
+    assert ckpt_lib.recorded_network_version(old) == 2
+
+
+def test_weights_of_other_networks_are_one_error_line(run_copy):
+    """A 32x32 improved_gan run written before the networks were re-padded
+    (config.json as such a run wrote it) is refused by evaler.py, not loaded
+    into today's networks; nothing is written."""
+    _, run = run_copy
+    path = os.path.join(run, "config.json")
+    with open(path) as f:
+        info = json.load(f)
+    info["config"].pop("adam_epsilon_form")
+    info["config"]["model"] = "improved_gan"
+    info["data"].pop("network_version")
+    info["data"]["image_shape"] = [32, 32, 3]
+    with open(path, "w") as f:
+        json.dump(info, f)
+    for extra in (["--sample", "4", "--sample_file", os.path.join(
+            run, "s.png")], ["--export", os.path.join(run, "out")]):
+        assert_one_line_error(run_cli("evaler.py", "--checkpoint", run,
+                                      *extra),
+                              "holds version 1 of the improved_gan networks",
+                              "version 2")
+    assert not os.path.exists(os.path.join(run, "out"))
+    assert not os.path.exists(os.path.join(run, "s.png"))

@@ -5,6 +5,14 @@ picks one."""
 from ssgan_tf.models import improved_gan, original, sgan
 
 
+def network_version(model, image_shape) -> int:
+    """The version of `model`'s networks for `image_shape`: a checkpoint's
+    weights belong to the version that trained them. 2: the improved_gan
+    32x32 networks padded as the paper's code; 1: everything else."""
+    return 2 if model == "improved_gan" and tuple(image_shape)[:2] == (32, 32) \
+        else 1
+
+
 def build(model, image_shape, num_class, n_z, norm_type="batch",
           deconv_type="bilinear", sync_batch_norm=False, g_bn_scale=True,
           d_init="unit", d_width=96):

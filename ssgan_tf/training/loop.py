@@ -17,7 +17,7 @@ import numpy as np
 import tensorflow as tf
 
 from ssgan_tf import checkpoint as ckpt_lib, config as config_lib, distribute
-from ssgan_tf import evaluate, files, plots, run_folder
+from ssgan_tf import evaluate, files, models, plots, run_folder
 from ssgan_tf.data import format as data_format, pipeline, splits
 from ssgan_tf.errors import UserError
 from ssgan_tf.training import build as build_lib
@@ -53,7 +53,9 @@ class RunData:
 def data_info(train, test, config):
     return {"image_shape": list(train.image_shape), "num_class": train.num_class,
             "class_names": train.class_names, "num_train": len(train),
-            "num_test": len(test), "model": config.model}
+            "num_test": len(test), "model": config.model,
+            "network_version": models.network_version(config.model,
+                                                      train.image_shape)}
 
 
 def run(config, log=print, resume_merged=False):
