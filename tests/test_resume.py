@@ -114,6 +114,13 @@ def test_a_resume_keeps_the_runs_labels_and_split(tmp_path):
     drawn = (run_dir / "labeled_ids.txt").read_text().split()
     chosen = [i for i in train_ids if i not in drawn][:8]
     (run_dir / "labeled_ids.txt").write_text("\n".join(chosen) + "\n")
+    # config.json's record of them, as that run would have written it
+    import hashlib
+    info = json.loads((run_dir / "config.json").read_text())
+    order = [i for i in train_ids if i in chosen]
+    info["labels"] = {"count": 8, "ids_sha256": hashlib.sha256(
+        "\n".join(order).encode("utf-8")).hexdigest()}
+    (run_dir / "config.json").write_text(json.dumps(info))
     (run_dir / "test_ids.txt").write_text("\n".join(
         (run_dir / "test_ids.txt").read_text().split()[:5]) + "\n")
     resumed = training.run(Config(checkpoint=run["run_dir"],
@@ -123,6 +130,54 @@ def test_a_resume_keeps_the_runs_labels_and_split(tmp_path):
     kept = (run_dir / "labeled_ids.txt").read_text().split()
     assert sorted(kept) == sorted(chosen) and not set(kept) & set(drawn)
     assert len((run_dir / "test_ids.txt").read_text().split()) == 5
+
+
+@pytest.mark.parametrize("recorded", [True, False])
+def test_a_damaged_labeled_ids_file_is_drawn_again_by_the_seed(tmp_path,
+                                                               recorded):
+    """labeled_ids.txt cut short (mid-line or at a line's end): the run's
+    labels came from its seed, so they are drawn again, checked against
+    config.json's record of them (or, for a run written without one,
+    against --num_labeled), and the run resumes on them."""
+    write_tiny_dataset(tmp_path / "data", count=40)
+    run = training.run(tiny_config(tmp_path, max_training_steps=2), quiet)
+    run_dir = tmp_path / "runs" / "first"
+    labeled = (run_dir / "labeled_ids.txt").read_text()
+    if not recorded:
+        info = json.loads((run_dir / "config.json").read_text())
+        del info["labels"]
+        (run_dir / "config.json").write_text(json.dumps(info))
+    cut = labeled[:len(labeled) // 2] if recorded else \
+        "".join(labeled.splitlines(keepends=True)[:5])
+    (run_dir / "labeled_ids.txt").write_text(cut)
+    lines = []
+    resumed = training.run(Config(checkpoint=run["run_dir"],
+                                  max_training_steps=4,
+                                  dataset_dir=str(tmp_path / "data")),
+                           lines.append)
+    assert resumed["step"] == 4
+    assert (run_dir / "labeled_ids.txt").read_text() == labeled
+    assert any("labeled_ids.txt" in line and "rebuilt from --seed 123" in line
+               for line in lines), lines
+
+
+def test_a_damaged_record_of_labels_from_a_file_is_an_error(tmp_path):
+    write_tiny_dataset(tmp_path / "data", count=40)
+    first = training.run(tiny_config(tmp_path, max_training_steps=2), quiet)
+    listed = tmp_path / "mine.txt"
+    listed.write_text((tmp_path / "runs" / "first" / "labeled_ids.txt")
+                      .read_text())
+    run = training.run(tiny_config(tmp_path, max_training_steps=2,
+                                   run_name="second",
+                                   labeled_ids=str(listed)), quiet)
+    assert first["run_dir"] != run["run_dir"]
+    path = tmp_path / "runs" / "second" / "labeled_ids.txt"
+    path.write_text(path.read_text()[:7])
+    with pytest.raises(UserError) as info:
+        training.run(Config(checkpoint=run["run_dir"], max_training_steps=4,
+                            dataset_dir=str(tmp_path / "data")), quiet)
+    assert "labeled_ids.txt" in str(info.value)
+    assert steps(run["run_dir"]) == [2]
 
 
 @pytest.mark.parametrize("change, flag", [

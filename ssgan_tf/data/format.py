@@ -124,16 +124,21 @@ def read_ids(file_path: str) -> List[str]:
         raise UserError(f"{file_path}: file not found")
     ids, first_line = [], {}
     with open(file_path, encoding="utf-8") as f:
-        for number, line in enumerate(f, 1):
-            example_id = line.strip()
-            if not example_id:
-                continue
-            if example_id in first_line:
-                raise UserError(f"{file_path}: id {example_id!r} is listed "
-                                f"twice (lines {first_line[example_id]} and "
-                                f"{number})")
-            first_line[example_id] = number
-            ids.append(example_id)
+        try:
+            lines = list(f)
+        except UnicodeDecodeError:
+            raise UserError(f"{file_path}: not a UTF-8 text file of ids, one "
+                            f"per line (damaged?)") from None
+    for number, line in enumerate(lines, 1):
+        example_id = line.strip()
+        if not example_id:
+            continue
+        if example_id in first_line:
+            raise UserError(f"{file_path}: id {example_id!r} is listed "
+                            f"twice (lines {first_line[example_id]} and "
+                            f"{number})")
+        first_line[example_id] = number
+        ids.append(example_id)
     if not ids:
         raise UserError(f"{file_path}: lists no ids")
     return ids

@@ -5,6 +5,7 @@ summary, a test, a sample grid or a checkpoint)."""
 import contextlib
 import dataclasses
 import glob
+import hashlib
 import math
 import os
 import shutil
@@ -80,7 +81,7 @@ def run(config, log=print, resume_merged=False):
     train, test = splits.train_and_test(config.dataset_dir, config.dataset,
                                         config.max_sample, config.batch_size,
                                         run_dir=source_dir)
-    labeled = _labeled(config, train, source_dir)
+    labeled = _labeled(config, train, source_dir, log)
     config = config.for_data(len(train))  # lengths in epochs become steps
     run_dir, branch_of = source_dir, None
     if restore_from:
@@ -147,15 +148,52 @@ def run(config, log=print, resume_merged=False):
             keras.mixed_precision.set_global_policy("float32")
 
 
-def _labeled(config, train, run_dir):
+def _labeled(config, train, run_dir, log):
     """The labeled examples: those the resumed run recorded, else the
-    --labeled_ids file's, else a draw of --num_labeled by --seed."""
+    --labeled_ids file's, else a draw of --num_labeled by --seed. A damaged
+    record of a run whose labels came from its seed is drawn again, and
+    checked against what the run trained on."""
     recorded = os.path.join(run_dir, LABELED_IDS_FILE) if run_dir else None
-    if recorded and os.path.isfile(recorded):
-        return splits.labeled_indices(train, 0, config.seed, recorded,
-                                      source=recorded)
-    return splits.labeled_indices(train, config.num_labeled, config.seed,
-                                  config.labeled_ids)
+    if not (recorded and os.path.isfile(recorded)):
+        return splits.labeled_indices(train, config.num_labeled, config.seed,
+                                      config.labeled_ids)
+    saved = (ckpt_lib.read_run_info(run_dir) or {}).get("labels")
+    try:
+        indices = splits.labeled_indices(train, 0, config.seed, recorded,
+                                         source=recorded)
+        problem = _labels_problem(config, train, indices, saved)
+    except UserError as error:
+        indices, problem = None, str(error)
+    if problem is None:
+        return indices
+    if config.labeled_ids:  # they came from a file: nothing to draw again
+        raise UserError(problem)
+    drawn = splits.labeled_indices(train, config.num_labeled, config.seed)
+    if _labels_problem(config, train, drawn, saved):
+        raise UserError(f"{problem}; --seed {config.seed} draws other labels "
+                        f"than the run trained on")
+    log(f"{problem}: rebuilt from --seed {config.seed}, the labels the run "
+        f"trained on")
+    return drawn
+
+
+def labels_record(train, indices):
+    """What config.json keeps of the labeled examples, to check them by."""
+    return {"count": len(indices), "ids_sha256": hashlib.sha256("\n".join(
+        train.ids[i] for i in indices).encode("utf-8")).hexdigest()}
+
+
+def _labels_problem(config, train, indices, saved):
+    """Why `indices` are not the labels the run trained on, or None."""
+    if saved:
+        if labels_record(train, indices) != saved:
+            return (f"{LABELED_IDS_FILE} does not list the {saved['count']} "
+                    f"labeled examples the run trained on")
+    elif config.num_labeled and not config.labeled_ids and \
+            len(indices) != config.num_labeled:
+        return (f"{LABELED_IDS_FILE} lists {len(indices)} labeled examples, "
+                f"not the run's --num_labeled {config.num_labeled}")
+    return None
 
 
 def _copy_fixed_noise(source_dir, run_dir):
@@ -184,7 +222,8 @@ def _write_run_files(config, data, strategy, plan):
                      "per_replica_batch": config.batch_size //
                      strategy.num_replicas_in_sync},
         "schedule": dict(plan.as_dict(), fitted_to_seconds=config.max_seconds
-                         if config.fit_to_time else None)}
+                         if config.fit_to_time else None),
+        "labels": labels_record(data.train, data.labeled)}
     ckpt_lib.write_run_info(data.run_dir, info)
     files.write_lines(os.path.join(data.run_dir, LABELED_IDS_FILE),
                       [data.train.ids[i] for i in data.labeled])
