@@ -418,6 +418,7 @@ class _CacheWriter:
                 np.save(tmp, labels)
             meta = {"version": _CACHE_VERSION, "data": _file_stamp(data_file),
                     "ids_sha256": _ids_digest(ids), "num_class": num_class,
+                    "image_shape": list(self.shape[1:]),
                     "class_names": list(class_names) if class_names else None}
             files.write_json(os.path.join(self.folder, "meta.json"), meta)
         except BaseException:
@@ -456,8 +457,11 @@ def _read_cache(path, data_file, ids):
         images = ImageRows(ImageFile(os.path.join(cache, "images.npy")))
         labels = np.load(os.path.join(cache, "labels.npy"))
     except (OSError, ValueError, KeyError):
-        return None
-    if len(images) != len(ids) or len(labels) != len(ids):
+        return None  # damaged: rebuilt from data_file (derived data)
+    if len(images) != len(ids) or len(labels) != len(ids) or \
+            images.dtype != np.uint8 or images.ndim != 4 or \
+            list(images.shape[1:]) != meta.get("image_shape",
+                                               list(images.shape[1:])):
         return None
     return images, labels, meta["num_class"], meta["class_names"]
 

@@ -34,6 +34,12 @@ class ImageFile:
         self.ndim = len(self.shape)
         self.row_bytes = int(np.prod(self.shape[1:])) * self.dtype.itemsize
         self._fd = os.open(path, os.O_RDONLY)
+        size = os.fstat(self._fd).st_size
+        if size != self.offset + self.nbytes:
+            os.close(self._fd)
+            self._fd = None
+            raise ValueError(f"{path}: {size} bytes, its header says "
+                             f"{self.offset + self.nbytes} (cut short?)")
 
     def __del__(self):
         if getattr(self, "_fd", None) is not None:
