@@ -347,6 +347,27 @@ def test_flipped_bytes_are_reported_as_damage_not_as_absent_ids(tmp_path):
             message
 
 
+def test_a_flipped_name_in_the_table_of_names_is_damage(tmp_path):
+    """A flipped byte in one group's name (a file written as the original
+    did, without checksums): the file lists a name id.txt does not have, so
+    the missing id is blamed on the file, not on id.txt."""
+    examples = {f"id{i:03d}": value for i, value in
+                enumerate(good_examples(20).values())}
+    path = str(tmp_path / "own")
+    write_original_style(path, examples)
+    data_file = os.path.join(path, "data.hy")
+    content = bytearray(open(data_file, "rb").read())
+    offset = content.find(b"id013")
+    assert offset >= 0
+    content[offset + 2] ^= 0x40  # id013 -> idp13
+    open(data_file, "wb").write(bytes(content))
+    with pytest.raises(UserError) as info:
+        data_format.load_dataset(str(tmp_path), "own")
+    message = str(info.value)
+    assert "'id013'" in message and "'idp13'" in message, message
+    assert "damaged" in message and "absent" not in message, message
+
+
 def test_unknown_ids_in_a_selection_are_listed(tmp_path):
     write_tiny_dataset(tmp_path)
     dataset = data_format.load_dataset(str(tmp_path), "tiny")

@@ -520,7 +520,7 @@ def _read_groups_into(data_file, ids, path, made):
                 key = example_id.encode()
                 if example_id not in f:
                     raise UserError(_absent_or_damaged(f, data_file,
-                                                       example_id))
+                                                       example_id, ids))
                 image = h5py.h5d.open(file_id, key + b"/image")
                 if images is None:
                     _check_rank(data_file, example_id, image)
@@ -587,15 +587,24 @@ def _damaged(data_file, example_id):
             f"cannot be read; rebuild or download the dataset again")
 
 
-def _absent_or_damaged(f, data_file, example_id) -> str:
+def _absent_or_damaged(f, data_file, example_id, ids) -> str:
     """An id the file's index did not find: truly absent, or lost to damage
-    (then listing the file's ids fails, or lists it)."""
+    (then listing the file's ids fails, or lists it, or lists names id.txt
+    does not have where id.txt's are missing: a damaged table of names)."""
     try:
-        present = example_id in set(f.keys())
+        names = set(f.keys())
     except Exception:  # pylint: disable=broad-except
-        present = True  # the index itself does not read back
-    if present:
+        return _damaged(data_file, example_id)  # the index does not read back
+    if example_id in names:
         return _damaged(data_file, example_id)
+    strangers = sorted(names - set(ids))
+    if strangers:
+        shown = ", ".join(repr(n) for n in strangers[:3])
+        return (f"{data_file}: id '{example_id}' of id.txt is not in the file, "
+                f"which holds {len(strangers)} name(s) id.txt does not list "
+                f"(e.g. {shown}): the file's table of names is damaged, or "
+                f"id.txt belongs to another file; rebuild or download the "
+                f"dataset again")
     return (f"{data_file}: id '{example_id}' is listed in id.txt but absent "
             f"from the file")
 
