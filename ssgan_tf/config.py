@@ -166,10 +166,10 @@ class Config:
                                 "them, the final model saved at the end. "
                                 "With --max_training_steps or --epochs: a "
                                 "stop (and save). 0: no limit.")
-    fit_to_time: bool = _derived(False, "The schedule is fitted to "
-                                 "--max_seconds (given without "
-                                 "--max_training_steps or --epochs); a "
-                                 "resumed run keeps its form.")
+    fit_to_time: Optional[bool] = _derived(
+        None, "The schedule is fitted to --max_seconds (given without "
+        "--max_training_steps or --epochs); a resumed run keeps its form. "
+        "None: derived so, from the fields given.")
     steps_per_call: int = _field(20, "Training steps run inside one "
                                  "tf.function call.")
     # --- logging
@@ -205,6 +205,9 @@ class Config:
                                    [None] + list(PRESETS))
 
     def __post_init__(self):
+        if self.fit_to_time is None:  # built in Python: derived as the flags
+            object.__setattr__(self, "fit_to_time", fits_to_time(
+                dataclasses.asdict(self), _given(self), resuming=False))
         validate(self)  # wherever a Config comes from: flags, JSON, Python
 
     def steps_per_epoch(self, num_train: int) -> int:
@@ -366,14 +369,23 @@ def resumed(config: Config, saved: Dict[str, Any],
     """A Config built in Python (`checkpoint=` set) merged with the resumed
     run's `saved` settings as trainer.py merges its flags: the fields that
     differ from their defaults count as given."""
-    explicit = {field.name for field in dataclasses.fields(Config)
-                if getattr(config, field.name) != field.default}
+    explicit = _given(config)
+    if config.fit_to_time == fits_to_time(dataclasses.asdict(config),
+                                          explicit, resuming=False):
+        explicit.discard("fit_to_time")  # derived, not given
     values = merge_saved(dataclasses.asdict(config), explicit, saved, source)
     if "max_training_steps" in explicit and "epochs" not in explicit:
         values["epochs"] = 0  # a length given in steps replaces one in epochs
     if "fit_to_time" not in explicit:
         values["fit_to_time"] = fits_to_time(values, explicit, resuming=True)
     return Config(**values)
+
+
+def _given(config: Config):
+    """The fields of a Config built in Python that differ from their
+    defaults: the ones counted as given."""
+    return {field.name for field in dataclasses.fields(Config)
+            if getattr(config, field.name) != field.default}
 
 
 def field_names():
@@ -418,7 +430,9 @@ def saved_settings(values, source: str, log=print) -> Dict[str, Any]:
         if field.name not in values:
             continue
         value, kind = values[field.name], type(field.default)
-        if field.default is None:
+        if field.name == "fit_to_time":  # derived where None
+            ok = value is None or isinstance(value, bool)
+        elif field.default is None:
             ok = value is None or isinstance(value, str)
         elif kind is float:
             ok = isinstance(value, (int, float)) and not isinstance(value, bool)
@@ -427,7 +441,8 @@ def saved_settings(values, source: str, log=print) -> Dict[str, Any]:
         else:
             ok = isinstance(value, kind)
         if not ok:
-            wanted = "str" if field.default is None else kind.__name__
+            wanted = "bool" if field.name == "fit_to_time" else "str" \
+                if field.default is None else kind.__name__
             raise UserError(f"{source}: {field.name} = {value!r} is not of "
                             f"type {wanted}")
         settings[field.name] = value

@@ -168,6 +168,14 @@ def test_max_seconds_alone_fits_the_schedule_to_the_time():
         "mnist_100", max_seconds=900.0, max_training_steps=5000).fit_to_time
     assert not parse().fit_to_time and not parse("--preset", "mnist_100") \
         .fit_to_time
+    # a Config built in Python derives it the same way
+    assert config_lib.Config(max_seconds=600.0).fit_to_time
+    assert not config_lib.Config(max_seconds=600.0,
+                                 max_training_steps=500).fit_to_time
+    assert not config_lib.Config(max_seconds=600.0, epochs=2).fit_to_time
+    assert not config_lib.Config().fit_to_time
+    assert not config_lib.Config(max_seconds=600.0,
+                                 fit_to_time=False).fit_to_time
     # a resume keeps the run's form; a length given now makes it a stop
     fitted = config_lib.saved_settings(json.loads(parse(
         "--max_seconds", "900").to_json()), "run/config.json")
