@@ -75,3 +75,30 @@ def test_an_image_file_reads_what_numpy_loads(tmp_path):
     np.testing.assert_array_equal(np.asarray(split), images[[49, 3, 3, 20]])
     with pytest.raises(IndexError):
         on_disk[np.array([3, 50])]
+
+
+def test_masks_and_negative_rows_index_as_in_numpy(tmp_path):
+    """A boolean mask selects rows (not rows 0 and 1), negative numbers
+    count from the end, and what NumPy refuses is refused: in the cache's
+    ImageFile, in rows of it, and in rows of an array."""
+    images = np.random.RandomState(1).randint(0, 256, (12, 2, 2, 1)).astype(
+        np.uint8)
+    np.save(tmp_path / "images.npy", images)
+    on_disk = rows_lib.ImageFile(str(tmp_path / "images.npy"))
+    mask = np.zeros(12, bool)
+    mask[[2, 5, 11]] = True
+    for indexed, expected in ((on_disk, images),
+                              (ImageRows(on_disk), images),
+                              (ImageRows(images, np.arange(12)), images),
+                              (ImageRows(on_disk, np.arange(11, -1, -1)),
+                               images[::-1])):
+        np.testing.assert_array_equal(indexed[mask], expected[mask])
+        np.testing.assert_array_equal(indexed[[-1, 0, -12]],
+                                      expected[[-1, 0, -12]])
+        assert len(indexed[np.zeros(12, bool)]) == 0
+        for bad in (np.ones(5, bool), [12], [-13], np.array([1.5])):
+            with pytest.raises(IndexError):
+                indexed[bad]
+    rows = ImageRows(on_disk)
+    np.testing.assert_array_equal(np.asarray(rows.take(mask)), images[mask])
+    np.testing.assert_array_equal(rows.read(mask), images[mask])

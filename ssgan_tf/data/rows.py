@@ -17,7 +17,7 @@ class ImageFile:
     """The images of a `.npy` file, read on demand with `pread`: nothing is
     mapped into the process, so its memory holds what was asked for and no
     more (a memory map's read-ahead soon holds the whole file). Indexed by
-    an int, a slice or an ascending index array."""
+    an int, a slice, an index array or a boolean mask."""
 
     def __init__(self, path: str):
         self.path = path
@@ -72,17 +72,34 @@ class ImageFile:
             self._read(key, 1, out)
             return out
         rows = np.arange(self.shape[0])[key] if isinstance(key, slice) \
-            else np.asarray(key, np.int64)
+            else as_rows(key, self.shape[0])
         out = np.empty((len(rows),) + self.shape[1:], self.dtype)
         if not len(rows):
             return out
-        if rows.min() < 0 or rows.max() >= self.shape[0]:
-            raise IndexError("row out of range")
         # one read per run of consecutive rows
         breaks = np.flatnonzero(np.diff(rows) != 1) + 1
         for start, end in zip(np.r_[0, breaks], np.r_[breaks, len(rows)]):
             self._read(int(rows[start]), int(end - start), out[start:end])
         return out
+
+
+def as_rows(key, length: int) -> np.ndarray:
+    """Row numbers, as NumPy reads `key` along an axis of `length`: integers
+    (negative from the end) or a boolean mask of that length."""
+    rows = np.asarray(key)
+    if rows.dtype == bool:
+        if rows.shape != (length,):
+            raise IndexError(f"a boolean mask of shape {rows.shape} for "
+                             f"{length} rows")
+        return np.flatnonzero(rows)
+    if rows.ndim != 1 or (rows.size and not np.issubdtype(rows.dtype,
+                                                          np.integer)):
+        raise IndexError("rows are chosen by an int, a slice, a 1-d array "
+                         "of ints or a boolean mask")
+    rows = rows.astype(np.int64)
+    if rows.size and (rows.min() < -length or rows.max() >= length):
+        raise IndexError("row out of range")
+    return np.where(rows < 0, rows + length, rows)
 
 
 def read_rows(base: np.ndarray, rows: np.ndarray) -> np.ndarray:
@@ -98,17 +115,18 @@ class ImageRows:
     """Images `base[rows]`, read only when asked for.
 
     Behaves as a read-only array where the code needs one: `len`, `shape`,
-    `dtype`, `nbytes`, `images[i]`, `images[a:b]`, `images[index_array]` and
-    `np.asarray(images)` (each reads just what it returns).
+    `dtype`, `nbytes`, `images[i]`, `images[a:b]`, `images[index_array]`,
+    `images[bool_mask]` and `np.asarray(images)` (each reads just what it
+    returns).
     """
 
     def __init__(self, base: np.ndarray, rows=None):
         if isinstance(base, ImageRows):
             base, rows = base.base, base.rows if rows is None else \
-                base.rows[np.asarray(rows, np.int64)]
+                base.rows[as_rows(rows, len(base))]
         self.base = base
         self.rows = (np.arange(len(base), dtype=np.int64) if rows is None
-                     else np.asarray(rows, np.int64))
+                     else as_rows(rows, len(base)))
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -136,7 +154,7 @@ class ImageRows:
 
     def read(self, indices) -> np.ndarray:
         """The images at positions `indices` of these rows, as a new array."""
-        return read_rows(self.base, self.rows[np.asarray(indices, np.int64)])
+        return read_rows(self.base, self.rows[as_rows(indices, len(self))])
 
     def __getitem__(self, key: Union[int, slice, Sequence[int], tuple]):
         if key is Ellipsis or (isinstance(key, tuple) and key
