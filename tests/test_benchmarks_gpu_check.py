@@ -40,3 +40,23 @@ def test_gpu_check_without_a_gpu_asks_for_tiny(tmp_path):
                      str(tmp_path / "x.json"))
     assert result.returncode == 2 and "--tiny" in result.stderr
     assert not (tmp_path / "x.json").exists()
+
+
+def test_the_largest_batch_is_measured_on_the_presets_networks():
+    """Without --tiny the probe builds cifar10_4000 as the preset has it
+    (d_width 96), doubling the batch until memory runs out."""
+    import sys
+    from conftest import ROOT
+    sys.path.insert(0, ROOT)
+    import tensorflow as tf
+    from benchmarks import gpu_check
+    seen = []
+
+    def probe(preset, precision, jit, tiny, batch, calls):
+        config, _ = gpu_check.config_for(preset, precision, jit, tiny, batch)
+        seen.append((config.d_width, batch, calls))
+        if batch > 400:
+            raise tf.errors.ResourceExhaustedError(None, None, "out of memory")
+    assert gpu_check.largest_batch(False, probe) == {"checked": True,
+                                                     "largest_batch": 400}
+    assert seen == [(96, 100, 1), (96, 200, 1), (96, 400, 1), (96, 800, 1)]
