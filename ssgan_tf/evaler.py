@@ -77,11 +77,11 @@ def run(eval_config, log=print) -> Optional[Dict]:
                             f"({problem}); resuming the run with trainer.py "
                             f"sets it aside")
         result = None
-        last_step = info["config"].get("max_training_steps")
         for new_prefix in tf.train.checkpoints_iterator(
                 run_dir, min_interval_secs=1, timeout=eval_config.watch_timeout):
             result = evaluate_checkpoint(run_dir, new_prefix, info, dataset,
                                          split, eval_config.batch_size, log)
+            last_step = _last_step(run_dir, info)
             if last_step is not None and result["step"] >= last_step:
                 break
         if result is None:
@@ -99,6 +99,17 @@ def run(eval_config, log=print) -> Optional[Dict]:
     if eval_config.plots:
         plots.write_run_pictures(run_dir, result)
     return result
+
+
+def _last_step(run_dir, info):
+    """The step a run ends at: a time-fitted run's plan, as its config.json
+    has it at its latest save (re-aimed as the run goes), else the
+    configured length."""
+    info = ckpt_lib.read_run_info(run_dir) or info
+    schedule = info.get("schedule") or {}
+    if info["config"].get("fit_to_time") and schedule.get("final_step"):
+        return schedule["final_step"]
+    return info["config"].get("max_training_steps")
 
 
 def _dataset(eval_config, info, log):

@@ -115,6 +115,29 @@ def test_evaler_bad_inputs(tiny_run, tmp_path):
                                   "--checkpoint", run_dir), "image shape")
 
 
+def test_watch_ends_at_a_time_fitted_runs_planned_last_step(tiny_run,
+                                                           tmp_path):
+    """A run fitted to --max_seconds ends where its plan (config.json's
+    schedule, re-aimed at each save) says, not at --max_training_steps:
+    --watch stops there instead of idling until its timeout."""
+    import json
+    import shutil
+    root, run_dir, _ = tiny_run
+    copy = tmp_path / "fitted"
+    shutil.copytree(run_dir, copy)
+    info = json.loads((copy / "config.json").read_text())
+    info["config"].update(fit_to_time=True, max_seconds=60.0,
+                          max_training_steps=100000)
+    info["schedule"] = {"final_step": 30, "decay_start": 20.0,
+                        "fitted_to_seconds": 60.0}
+    (copy / "config.json").write_text(json.dumps(info))
+    result = run_cli("evaler.py", "--dataset", "tiny", "--dataset_dir",
+                     str(root / "data"), "--checkpoint", str(copy), "--watch",
+                     "--watch_timeout", "3000", "--noplots", timeout=180)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "at step 30" in result.stdout
+
+
 def test_watch_evaluates_until_the_last_step(tiny_run):
     root, run_dir, _ = tiny_run
     result = run_cli("evaler.py", "--dataset", "tiny", "--dataset_dir",
