@@ -16,7 +16,6 @@ reports each final test accuracy and the medians.
 """
 
 import argparse
-import json
 import os
 import re
 import shutil

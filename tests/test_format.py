@@ -2,13 +2,13 @@
 
 import os
 import shutil
-import time
 
 import h5py
 import numpy as np
 import pytest
 
 from ssgan_tf.data import format as data_format, pipeline, splits
+from ssgan_tf.data import rows as rows_lib
 from ssgan_tf.errors import UserError
 
 from conftest import write_tiny_dataset
@@ -105,54 +105,6 @@ def test_split_files_that_share_ids_are_refused(tmp_path):
 def test_folder_name_in_lower_case_is_found(tmp_path):
     write_tiny_dataset(tmp_path, name="mnist")
     assert len(data_format.load_dataset(str(tmp_path), "MNIST")) == 40
-
-
-def test_cache_is_rebuilt_when_the_file_changes(tmp_path):
-    path = str(tmp_path / "own")
-    write_original_style(path, good_examples())
-    first = data_format.load_dataset(str(tmp_path), "own")
-    assert first.images[4, 0, 0, 0] == 4
-    assert os.path.isfile(os.path.join(path, ".cache", "meta.json"))
-    time.sleep(0.01)
-    with h5py.File(os.path.join(path, "data.hy"), "a") as f:
-        del f["4"]["image"]
-        f["4"]["image"] = np.full((6, 5, 1), 99, np.uint8)
-    second = data_format.load_dataset(str(tmp_path), "own")
-    assert second.images[4, 0, 0, 0] == 99
-
-
-def test_cache_is_rebuilt_when_id_txt_changes(tmp_path):
-    path = str(tmp_path / "own")
-    write_original_style(path, good_examples())
-    data_format.load_dataset(str(tmp_path), "own")
-    with open(os.path.join(path, "id.txt"), "w") as f:
-        f.write("7\n2\n")
-    dataset = data_format.load_dataset(str(tmp_path), "own")
-    assert dataset.ids == ["7", "2"]
-    np.testing.assert_array_equal(dataset.images[:, 0, 0, 0], [7, 2])
-
-
-@pytest.mark.parametrize("damage", ["cut_short", "other_row_shape"])
-def test_a_damaged_cache_is_rebuilt_from_data_hy(tmp_path, damage):
-    """The cache is derived data: cut short, or with a header whose rows are
-    not meta.json's image shape, it is read again from data.hy (the same
-    images as before), never handed to training."""
-    path = str(tmp_path / "own")
-    write_original_style(path, good_examples())
-    first = data_format.load_dataset(str(tmp_path), "own")
-    expected = np.asarray(first.images[:])
-    del first
-    cached = os.path.join(path, ".cache", "images.npy")
-    if damage == "cut_short":
-        with open(cached, "r+b") as f:
-            f.truncate(os.path.getsize(cached) - 7)
-    else:  # the same bytes read as rows of another shape
-        array = np.load(cached)
-        np.save(cached, array.reshape((len(array), 5, 6, 1)))
-    again = data_format.load_dataset(str(tmp_path), "own")
-    np.testing.assert_array_equal(np.asarray(again.images[:]), expected)
-    assert os.path.getsize(cached) == np.lib.format.open_memmap(
-        cached, mode="r").offset + expected.nbytes
 
 
 # ------------------------------------------------------------------ bad input
@@ -400,11 +352,11 @@ def test_a_split_is_rows_of_the_cache_not_a_copy(tmp_path):
     write_tiny_dataset(tmp_path, count=40)
     train, test = splits.train_and_test(str(tmp_path), "tiny")
     whole = data_format.load_dataset(str(tmp_path), "tiny")
-    assert isinstance(whole.images.base, data_format.ImageFile)
+    assert isinstance(whole.images.base, rows_lib.ImageFile)
     position = {example_id: i for i, example_id in enumerate(whole.ids)}
     for split in (train, test, train.take([3, 1]), test.labeled_only()):
-        assert isinstance(split.images, data_format.ImageRows)
-        assert isinstance(split.images.base, data_format.ImageFile)
+        assert isinstance(split.images, rows_lib.ImageRows)
+        assert isinstance(split.images.base, rows_lib.ImageFile)
         np.testing.assert_array_equal(
             split.images.rows, [position[i] for i in split.ids])
         np.testing.assert_array_equal(

@@ -10,7 +10,7 @@ import h5py
 import numpy as np
 
 from ssgan_tf import files
-from ssgan_tf.data import format as data_format
+from ssgan_tf.data import cache as cache_lib, format as data_format
 from ssgan_tf.errors import UserError
 
 
@@ -102,7 +102,7 @@ def add_labels(csv_path: str, dataset_dir: str, name: str, log=print) -> int:
         if not files.out_of_space(e):
             raise
         raise files.no_space(path, os.path.getsize(data_file)) from None
-    data_format.refresh_cached_labels(path, data_file, dataset.ids,
+    cache_lib.refresh_labels(path, data_file, dataset.ids,
                                       new_labels)
     log(f"{len(labels)} labels from {csv_path} written into {data_file} "
         f"({changed} changed, {int(np.sum(new_labels == data_format.UNLABELED))}"

@@ -26,7 +26,6 @@ Gaussian noise and dropout masks come from slices of a fixed table of samples
 placed by (seed, step, example): `draws` (noise.py).
 """
 
-import keras
 import tensorflow as tf
 
 from ssgan_tf.errors import UserError

@@ -9,7 +9,6 @@ N + 1 logits, averaged over whatever spatial extent is left.
 
 import math
 
-import keras
 import tensorflow as tf
 
 from ssgan_tf.models import layers

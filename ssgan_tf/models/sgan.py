@@ -11,7 +11,6 @@ tanh. All weights drawn from N(0, 0.02).
 
 import math
 
-import keras
 import tensorflow as tf
 
 from ssgan_tf.models.layers import track
