@@ -19,7 +19,7 @@ install: $(VENV)/.installed
 # Test processes: 2 suits a 2-core machine; more cores, more processes.
 TEST_WORKERS ?= 2
 test: $(VENV)/.installed
-	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) tests
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --durations=10 tests
 
 # MNIST with 100 labels (the paper's setup, --preset mnist_100) for 7,000
 # steps, its schedule sized to them; then the exact evaluation and pictures.

@@ -137,7 +137,8 @@ def table(record):
             + ("" if std is None else f" ± {std:.2f}") + "% error ("
             + f"{found['mean_errors_of_10000']:g}"
             + ("" if std is None else f" ± {found['std_errors_of_10000']:g}")
-            + f" of 10,000; {found['seeds']} seeds), worst seed "
+            + f" of 10,000; {found['seeds']} seed"
+            + ("s" if found["seeds"] != 1 else "") + "), worst seed "
             + f"{found['worst_seed']}: {100 * found['worst_accuracy']:.2f}%")
     lines.append("| **mean ± std** | " + " | ".join(cells) + " |")
     return lines

@@ -134,11 +134,16 @@ def float64():
     """Keras' floatx float64 for one test: an equality test compares there,
     where rounding (~1e-16) cannot pass for a real difference on any CPU."""
     import keras
+    floatx, policy = keras.config.floatx(), keras.config.dtype_policy()
+    # a policy set earlier in this process (mixed precision's reset to
+    # float32) would win over floatx: set both
     keras.config.set_floatx("float64")
+    keras.config.set_dtype_policy("float64")
     try:
         yield
     finally:
-        keras.config.set_floatx("float32")
+        keras.config.set_floatx(floatx)
+        keras.config.set_dtype_policy(policy)
 
 
 @pytest.fixture

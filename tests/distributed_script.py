@@ -144,6 +144,7 @@ def main():
     # order then differ by ~1e-16, and anything the algorithm does
     # differently stays ~1e-3 and more, on every CPU.
     keras.config.set_floatx("float64")
+    keras.config.set_dtype_policy("float64")
     quiet = lambda *a: None  # noqa: E731
     if mode == "compare":
         out, data_dir, runs, variants = sys.argv[2:6]
