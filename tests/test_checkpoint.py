@@ -227,6 +227,20 @@ def test_a_new_run_that_diverges_at_once_leaves_no_folder(tmp_path):
     assert os.listdir(tmp_path / "runs") == []
 
 
+def start_long_run(tmp_path, run_name, **popen):
+    """A trainer on a tiny dataset that runs until stopped, its output piped."""
+    write_tiny_dataset(tmp_path / "data")
+    env = dict(os.environ, PYTHONPATH=ROOT, TF_CPP_MIN_LOG_LEVEL="2")
+    command = [sys.executable, os.path.join(ROOT, "trainer.py"), "--dataset",
+               "tiny", "--dataset_dir", str(tmp_path / "data"), "--train_dir",
+               str(tmp_path / "runs"), "--run_name", run_name,
+               "--max_training_steps", "100000", "--ckpt_save_step", "100000",
+               "--steps_per_call", "5", *SMALL_RUN]
+    return subprocess.Popen(command, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=env,
+                            **popen)
+
+
 @pytest.mark.parametrize("signum, status", [
     (signal.SIGINT, 130), (signal.SIGTERM, 143), (signal.SIGHUP, 129)])
 def test_ctrl_c_and_a_stop_signal_save_the_steps_since_the_last_checkpoint(
@@ -234,15 +248,7 @@ def test_ctrl_c_and_a_stop_signal_save_the_steps_since_the_last_checkpoint(
     """Ctrl-C, and SIGTERM / SIGHUP as preemption, Kubernetes and Slurm send
     them: a checkpoint at the step reached, then exit 128 + the signal; the
     run resumes from it."""
-    write_tiny_dataset(tmp_path / "data")
-    env = dict(os.environ, PYTHONPATH=ROOT, TF_CPP_MIN_LOG_LEVEL="2")
-    command = [sys.executable, os.path.join(ROOT, "trainer.py"), "--dataset",
-               "tiny", "--dataset_dir", str(tmp_path / "data"), "--train_dir",
-               str(tmp_path / "runs"), "--run_name", "stopped",
-               "--max_training_steps", "100000", "--ckpt_save_step", "100000",
-               "--steps_per_call", "5", *SMALL_RUN]
-    trainer = subprocess.Popen(command, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True, env=env)
+    trainer = start_long_run(tmp_path, "stopped")
     try:
         for line in trainer.stdout:
             if line.startswith("step 10/"):
@@ -271,17 +277,8 @@ def test_ctrl_c_and_a_stop_signal_save_the_steps_since_the_last_checkpoint(
 def test_nohup_keeps_sighup_ignored(tmp_path):
     """Under nohup (SIGHUP ignored when the trainer starts), a SIGHUP leaves
     the run training: only the SIGTERM after it stops it."""
-    write_tiny_dataset(tmp_path / "data")
-    env = dict(os.environ, PYTHONPATH=ROOT, TF_CPP_MIN_LOG_LEVEL="2")
-    command = [sys.executable, os.path.join(ROOT, "trainer.py"), "--dataset",
-               "tiny", "--dataset_dir", str(tmp_path / "data"), "--train_dir",
-               str(tmp_path / "runs"), "--run_name", "nohup",
-               "--max_training_steps", "100000", "--ckpt_save_step", "100000",
-               "--steps_per_call", "5", *SMALL_RUN]
-    trainer = subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env=env, preexec_fn=lambda: signal.signal(signal.SIGHUP,
-                                                  signal.SIG_IGN))
+    trainer = start_long_run(tmp_path, "nohup", preexec_fn=lambda:
+                             signal.signal(signal.SIGHUP, signal.SIG_IGN))
     try:
         for line in trainer.stdout:
             if line.startswith("step 10/"):
