@@ -116,14 +116,16 @@ def test_seed_ranges_one_labeled_subset_and_the_papers_statistic(tmp_path,
     commit. An empty range is refused."""
     out = tmp_path / "out"
     common = ["--variant", "baseline", "--steps", "3", "--dataset_dir",
-              mnist_dir, "--mirror", "", "--out", str(out)]
+              mnist_dir, "--mirror", "", "--out", str(out), "--set",
+              "jit_compile=False"]
     refused = run_cli(os.path.join("benchmarks", "accuracy.py"), *common,
                       "--seeds", "3-1")
     assert refused.returncode == 2 and "'3-1' is empty" in refused.stderr
     result = run_cli(os.path.join("benchmarks", "accuracy.py"), *common,
                      "--seeds", "1-2", "--label_seed", "2")
     assert result.returncode == 0, result.stderr[-2000:]
-    with open(out / "paper-statistic-baseline-labelseed2.json") as f:
+    with open(out / "paper-statistic-baseline-jit_compileFalse-labelseed2"
+                   ".json") as f:
         record = json.load(f)
     assert list(record["runs"]) == ["1", "2"] and record["steps"] == 3
     assert record["labels"] == "seed 2's draw"
