@@ -482,13 +482,16 @@ class _Loop:
 
     def save(self):
         if self.fit is not None:
-            self.built.schedule.trained_seconds.assign(self.fit.elapsed())
+            # one reading for the checkpoint and config.json (the save takes
+            # time)
+            elapsed = self.fit.elapsed()
+            self.built.schedule.trained_seconds.assign(elapsed)
         self.manager.save(checkpoint_number=self.step)
         self.saved_step = self.step
         if self.fit is not None and self.run_info is not None:
             self.run_info["schedule"] = dict(
                 self.plan.as_dict(), fitted_to_seconds=self.config.max_seconds,
-                trained_seconds=round(self.fit.elapsed(), 1),
+                trained_seconds=round(elapsed, 1),
                 steps_per_second=None if self.fit.rate is None else
                 round(self.fit.rate, 2))
             ckpt_lib.write_run_info(self.data.run_dir, self.run_info)
