@@ -137,8 +137,9 @@ def run(config, log=print, resume_merged=False):
     except Exception as e:  # pylint: disable=broad-except
         if isinstance(e, UserError) or not files.out_of_space(e):
             raise
-        # The disk was full before the first step: a new folder goes.
-        if created:
+        # The disk was full before the first save: a new folder goes (one
+        # that holds a checkpoint stays, whatever failed after it).
+        if created and not ckpt_lib.checkpoints(created):
             shutil.rmtree(created, ignore_errors=True)
         raise files.no_space(run_dir or config.train_dir) from None
     finally:
