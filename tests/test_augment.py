@@ -54,5 +54,8 @@ def test_the_pipeline_warps_the_labeled_batch_only():
     np.testing.assert_array_equal(plain["label"], warped["label"])
     np.testing.assert_array_equal(plain["unlabeled"], warped["unlabeled"])
     assert not np.allclose(plain["image"], warped["image"])
+    stream = pipeline.train_stream(images, labels, labeled, 3, 0,
+                                   augment_labeled=True)
+    assert stream.element_spec["image"].shape.as_list()[1:] == [8, 8, 1]
     np.testing.assert_allclose(
         warped["image"], augment.augment(plain["image"], 0, 0), atol=1e-6)

@@ -43,11 +43,12 @@ def transforms(draws, height, width):
 def warp(images, transform, fill_value=-1.0):
     """`images` [batch, h, w, c] (float) resampled bilinearly through
     `transform` [batch, 8]; pixels from outside the image get `fill_value`."""
-    shape = tf.shape(images)
-    return tf.raw_ops.ImageProjectiveTransformV3(
+    warped = tf.raw_ops.ImageProjectiveTransformV3(
         images=images, transforms=tf.cast(transform, tf.float32),
-        output_shape=shape[1:3], fill_value=tf.cast(fill_value, tf.float32),
-        interpolation="BILINEAR", fill_mode="CONSTANT")
+        output_shape=tf.shape(images)[1:3],
+        fill_value=tf.cast(fill_value, tf.float32), interpolation="BILINEAR",
+        fill_mode="CONSTANT")
+    return tf.ensure_shape(warped, images.shape)  # the op forgets h and w
 
 
 def augment(images, seed, step):
