@@ -149,15 +149,17 @@ def main(argv=None):
     parser.add_argument("file", help="the statistic's JSON")
     parser.add_argument("runs", nargs="*", help="accuracy.py JSON outputs "
                         "whose seeds to merge into FILE")
-    parser.add_argument("--commit", help="the training code's commit of RUNS "
-                        "written before accuracy.py recorded it")
+    parser.add_argument("--commit", help="the training code's commit RUNS "
+                        "count as: where they recorded none, or where "
+                        "same_training.py showed theirs trains identically")
     args = parser.parse_args(argv)
     try:
         for source in args.runs:
             with open(source) as f:
                 output = json.load(f)
-            output.setdefault("commit", args.commit)
-            if not output["commit"]:
+            if args.commit:
+                output["commit"] = args.commit
+            if not output.get("commit"):
                 raise ValueError(f"{source} names no commit: give --commit")
             output.setdefault("length",
                               output["settings"]["max_training_steps"])

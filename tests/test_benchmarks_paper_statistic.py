@@ -113,3 +113,22 @@ def test_the_training_code_commit_is_the_last_to_change_ssgan_tf(tmp_path):
         code + "+modified"
     assert paper_statistic.training_code_commit(str(tmp_path / "x")) == \
         "unknown"
+
+
+def test_commit_counts_recorded_runs_as_an_identical_commit(tmp_path, capsys):
+    """Runs from a later commit that same_training.py showed identical join
+    the statistic of the earlier one."""
+    target = str(tmp_path / "stat.json")
+    for seed, commit in ((1, "0123abc"), (2, "4567def")):
+        source = tmp_path / f"accuracy-{seed}.json"
+        source.write_text(json.dumps({
+            "commit": commit, "variant": "preset",
+            "settings": {"max_training_steps": 6}, "labels": "drawn",
+            "runs": [run(seed, 0.9, steps=6)]}))
+        assert paper_statistic.main([target, str(source), "--commit",
+                                     "0123abc"]) == 0
+    capsys.readouterr()
+    with open(target) as f:
+        record = json.load(f)
+    assert record["commit"] == "0123abc" and set(record["runs"]) == {"1", "2"}
+    assert not [p for p in os.listdir(tmp_path) if "4567def" in p]
