@@ -14,6 +14,8 @@ import threading
 import numpy as np
 import pytest
 
+import cli_server
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHARED_MNIST = os.path.join(ROOT, "..", "shared", "datasets", "mnist")
 
@@ -191,10 +193,16 @@ def write_tiny_dataset(dataset_dir, name="tiny", count=40, shape=(8, 8, 1),
 
 
 def run_cli(script, *args, cwd=None, timeout=600, env=None):
-    """Runs one of the top-level CLIs in a fresh interpreter."""
+    """Runs one of the top-level CLIs (or a benchmark script) in a process of
+    its own: forked from a server that has TensorFlow imported
+    (`cli_server.py`), or, where `env` changes the environment, a fresh
+    interpreter."""
     full_env = dict(os.environ, PYTHONPATH=ROOT, TF_CPP_MIN_LOG_LEVEL="2")
     full_env.update(env or {})
-    return subprocess.run([sys.executable, os.path.join(ROOT, script), *args],
+    path = os.path.join(ROOT, script)
+    if env is None:
+        return cli_server.run(path, args, cwd or ROOT, full_env, timeout)
+    return subprocess.run([sys.executable, path, *args],
                           capture_output=True, text=True, cwd=cwd or ROOT,
                           timeout=timeout, env=full_env, check=False)
 
