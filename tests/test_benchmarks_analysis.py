@@ -79,3 +79,37 @@ def test_run_accuracy_reads_the_runs_test_accuracy_events(tiny_run):
     assert [row[0] for row in history] == [step for step, _ in expected]
     assert [row[-1] for row in history] == pytest.approx(
         [value for _, value in expected])
+
+
+def test_confused_counts_the_first_runs_confusions_and_draws_them(
+        tiny_run, tmp_path):
+    import shutil
+    import matplotlib.image
+    from benchmarks.analysis import confused
+    from ssgan_tf import checkpoint as ckpt_lib, evaluate
+    from ssgan_tf.data import format as data_format
+    root, run_dir, _ = tiny_run
+    run = str(tmp_path / "run")
+    shutil.copytree(run_dir, run)
+    info = ckpt_lib.read_run_info(run)
+    dataset = data_format.load_dataset(str(root / "data"), "tiny")
+    test = data_format.load_split(str(root / "data"), "tiny", "test")
+    if not os.path.exists(os.path.join(run, "labeled_ids.txt")):
+        with open(os.path.join(run, "labeled_ids.txt"), "w") as f:
+            f.write("\n".join(dataset.ids) + "\n")
+    predicted = evaluate.predict(evaluate.make_predict_fn(
+        evaluate.load_classifier(os.path.join(run, "model-30"), info, dataset),
+        dataset.num_class), test.images)
+    labels = np.asarray(test.labels)
+    true, wrong = max(((t, p) for t in range(dataset.num_class)
+                       for p in range(dataset.num_class) if t != p),
+                      key=lambda c: np.sum((labels == c[0]) &
+                                           (predicted == c[1])))
+    out = str(tmp_path / "confused.png")
+    count = confused.main([run, run, "--true", str(true), "--predicted",
+                           str(wrong), "--out", out])
+    assert count == np.sum((labels == true) & (predicted == wrong))
+    assert matplotlib.image.imread(out).ndim == 3
+    with pytest.raises(SystemExit, match="no checkpoint model-31"):
+        confused.main([run, "--true", "0", "--predicted", "1", "--step",
+                       "31", "--out", out])
