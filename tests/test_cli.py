@@ -11,7 +11,7 @@ import pytest
 
 from ssgan_tf.cli import START_UP_CHATTER
 
-from conftest import ROOT, write_tiny_dataset
+from conftest import ROOT, run_cli, write_tiny_dataset
 
 
 CHATTER_SEEN = [
@@ -84,8 +84,8 @@ def test_helpshort_lists_every_flag_the_readme_uses():
         used = {name[2:] if name.startswith("no") and name != "name" else name
                 for name in re.findall(r"--([a-z_]+)", f.read())}
     for command in ("trainer.py", "evaler.py", "download.py"):
-        full = run([command, "--helpfull"]).stdout
-        short = run([command, "--helpshort"]).stdout
+        full = run_cli(command, "--helpfull").stdout
+        short = run_cli(command, "--helpshort").stdout
         defined = set(re.findall(r"^\s+--(?:\[no\])?([a-z_]+)", full, re.M))
         listed = set(re.findall(r"^\s+--(?:\[no\])?([a-z_]+)", short, re.M))
         assert defined, full[-2000:]
