@@ -248,7 +248,10 @@ def test_ctrl_c_and_a_stop_signal_save_the_steps_since_the_last_checkpoint(
     """Ctrl-C, and SIGTERM / SIGHUP as preemption, Kubernetes and Slurm send
     them: a checkpoint at the step reached, then exit 128 + the signal; the
     run resumes from it."""
-    trainer = start_long_run(tmp_path, "stopped")
+    # Each signal at its default on the way in, as at a terminal (a suite
+    # run under nohup would otherwise hand the trainer an ignored SIGHUP).
+    trainer = start_long_run(tmp_path, "stopped", preexec_fn=lambda:
+                             signal.signal(signum, signal.SIG_DFL))
     try:
         for line in trainer.stdout:
             if line.startswith("step 10/"):
