@@ -123,9 +123,6 @@ class Config:
                                       "mean comes from an unlabeled batch of "
                                       "its own (the paper's code), not from "
                                       "the discriminator step's.")
-    augment_labeled: bool = _detail(False, "Each labeled image is warped at "
-                                    "random (rotation, shear, zoom, shift) "
-                                    "every time it is fed.")
     adam_epsilon: float = _detail(1e-7, "Adam's epsilon for both networks.")
     adam_epsilon_form: str = _detail("keras", "Where Adam's epsilon is added: "
                                      "to the root of the second moment as "

@@ -106,7 +106,7 @@ def test_details_of_the_paper_are_fields_without_flags():
     details = set(config_lib.detail_names())
     assert details == {"d_init", "g_bn_scale", "fm_reduction",
                        "fm_separate_batch", "adam_epsilon",
-                       "adam_epsilon_form", "d_width", "augment_labeled"}
+                       "adam_epsilon_form", "d_width"}
     assert not details & set(config_lib.flag_names())
     # the preset still sets them, and the flag path gives the same Config
     preset = parse("--preset", "mnist_100", "--seed", "4")

@@ -18,7 +18,6 @@ from typing import Optional
 import numpy as np
 import tensorflow as tf
 
-from ssgan_tf.data import augment as augment_lib
 from ssgan_tf.data.rows import ImageRows
 
 
@@ -74,8 +73,7 @@ def _gatherer(images):
 def train_stream(images, labels, labeled_indices: Optional[np.ndarray],
                  batch_size: int, seed: int, noise_shape=None,
                  second_unlabeled: bool = False,
-                 start_step: int = 0,
-                 augment_labeled: bool = False) -> tf.data.Dataset:
+                 start_step: int = 0) -> tf.data.Dataset:
     """Endless global batches {"image", "label", "unlabeled"[, "unlabeled_g"]
     [, "noise"]}, the first for training step `start_step`.
 
@@ -89,8 +87,6 @@ def train_stream(images, labels, labeled_indices: Optional[np.ndarray],
     [batch, passes, n_z], drawn statelessly from (seed, step): the noise
     then travels with the examples, so splitting a batch across replicas or
     workers changes nothing. (passes 0: no noise.)
-    `augment_labeled` warps each labeled image at random (`augment.py`); the
-    unlabeled streams stay as they are.
     """
     labels = np.asarray(labels, np.int32)
     count = len(labels)
@@ -122,9 +118,6 @@ def train_stream(images, labels, labeled_indices: Optional[np.ndarray],
         batch = {"image": images[0], "label": tf.gather(label_table, chosen),
                  "unlabeled": images[0]}
         batch.update(zip(image_streams, images[1:]))
-        if augment_labeled:
-            batch["image"] = augment_lib.augment(images[0], seed,
-                                                 order["step"])
         if noise_shape is not None and noise_shape[0] > 0:
             batch["noise"] = tf.random.stateless_uniform(
                 [batch_size] + list(noise_shape),

@@ -282,8 +282,7 @@ def _train(config, data, built, log):
         return pipeline.train_stream(train.images, train.labels, labeled,
                                      config.batch_size, config.seed,
                                      noise_shape, second_unlabeled,
-                                     start_step=built.step,
-                                     augment_labeled=config.augment_labeled)
+                                     start_step=built.step)
     iterator = iter(pipeline.distributed_stream(strategy, global_stream,
                                                 config.batch_size))
     trainer = step_lib.TrainStep(config, strategy, built.generator,
